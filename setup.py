@@ -1,0 +1,24 @@
+"""speechnas: TTS-first speech toolkit with neural architecture search (SemiNAS) built in."""
+from setuptools import find_packages, setup
+
+setup(
+    name="speechnas",
+    version="0.1.0",
+    description="TTS-first speech toolkit with SemiNAS neural architecture search",
+    packages=find_packages(include=["speechnas", "speechnas.*"]),
+    python_requires=">=3.11,<3.12",
+    install_requires=[
+        "torch==2.11.0",
+        "torchaudio==2.11.0",
+        "torchvision==0.26.0",
+        "numpy",
+        "librosa",
+        "soundfile",
+        "einops",
+        "tensorboard",
+        "tqdm",
+        "PyYAML",
+        "matplotlib",
+    ],
+    extras_require={"dev": ["pytest"]},
+)

@@ -1,0 +1,1 @@
+"""Shared plumbing for every recipe: configs, atomic I/O, checkpoints, seeding, devices, logging."""
