@@ -1,0 +1,1 @@
+"""Audio: pure functions (functional.py) plus thin modules; shapes in every docstring."""
