@@ -1,0 +1,111 @@
+"""Token lists (``tokens.txt``: one token per line, the 0-based line number is the id) and text -> id encoding.
+
+Id 0 is ``<pad>``, id 1 is ``<eos>``; every encoded sequence ends with ``<eos>``. There is no ``<unk>``: a symbol
+outside the list is an :class:`UnknownSymbolError` that names it (the cleaners map everything they can first).
+"""
+from __future__ import annotations
+
+import collections
+import os
+from pathlib import Path
+from typing import Sequence
+
+from speechnas.text.cleaners import CLEANED_SYMBOLS, describe_chars, get_cleaner
+from speechnas.utils.io import atomic_write_text
+
+PAD, EOS = "<pad>", "<eos>"
+PAD_ID, EOS_ID = 0, 1
+
+# ARPAbet as g2p_en writes it: vowels carry a stress digit 0/1/2.
+_VOWELS = ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
+_CONSONANTS = ["B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH", "T", "TH",
+               "V", "W", "Y", "Z", "ZH"]
+PHONEMES = [v + s for v in _VOWELS for s in "012"] + _CONSONANTS
+
+
+class UnknownSymbolError(ValueError):
+    """Text holds symbols the token list does not have."""
+
+
+class TokenList:
+    """Symbols <-> ids. ``encode`` appends ``<eos>``; ``decode`` drops padding and ``<eos>``."""
+
+    def __init__(self, tokens: Sequence[str]):
+        tokens = list(tokens)
+        if tokens[:2] != [PAD, EOS]:
+            raise ValueError(f"a token list must start with {PAD!r}, {EOS!r}; got {tokens[:2]}")
+        dup = [t for t, n in collections.Counter(tokens).items() if n > 1]
+        if dup:
+            raise ValueError(f"duplicate tokens in token list: {dup}")
+        self.tokens = tokens
+        self.index = {t: i for i, t in enumerate(tokens)}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TokenList) and other.tokens == self.tokens
+
+    @classmethod
+    def characters(cls) -> "TokenList":
+        """The character list: every symbol :func:`~speechnas.text.cleaners.english_cleaners` can output."""
+        return cls([PAD, EOS, *CLEANED_SYMBOLS])
+
+    @classmethod
+    def phonemes(cls) -> "TokenList":
+        """ARPAbet phonemes with stress, plus space (word boundary) and the kept punctuation."""
+        return cls([PAD, EOS, " ", *"!',.?", *PHONEMES])
+
+    def unknown(self, symbols: Sequence[str]) -> collections.Counter:
+        return collections.Counter(s for s in symbols if s not in self.index)
+
+    def encode(self, symbols: Sequence[str], where: str = "") -> list[int]:
+        """Ids of ``symbols`` (a string of characters or a list of phonemes) followed by ``<eos>``."""
+        missing = self.unknown(symbols)
+        if missing:
+            raise UnknownSymbolError(f"{where + ': ' if where else ''}symbols not in the token list: "
+                                     f"{describe_chars(missing) if isinstance(symbols, str) else dict(missing)}")
+        return [self.index[s] for s in symbols] + [EOS_ID]
+
+    def decode(self, ids: Sequence[int]) -> list[str]:
+        return [self.tokens[i] for i in ids if i not in (PAD_ID, EOS_ID)]
+
+    def write(self, path: str | os.PathLike) -> None:
+        for t in self.tokens:
+            if "\n" in t or t == "":
+                raise ValueError(f"token {t!r} cannot be written one per line")
+        atomic_write_text(path, "".join(t + "\n" for t in self.tokens))
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> "TokenList":
+        """Read ``tokens.txt``; a space token is a line holding one space."""
+        text = Path(path).read_text(encoding="utf-8")
+        if not text.endswith("\n"):
+            raise ValueError(f"{path}: last line has no newline (truncated file?)")
+        tokens = text[:-1].split("\n")
+        try:
+            return cls(tokens)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from e
+
+
+class TextFrontend:
+    """Raw text -> token ids: a cleaner, then characters or (optionally) g2p_en phonemes, then the token list."""
+
+    def __init__(self, token_type: str = "char", cleaner: str = "english", tokens: TokenList | None = None):
+        if token_type not in ("char", "phn"):
+            raise ValueError(f"unknown token_type '{token_type}'; choices: ['char', 'phn']")
+        self.token_type = token_type
+        self.clean = get_cleaner(cleaner)
+        self.tokens = tokens or (TokenList.characters() if token_type == "char" else TokenList.phonemes())
+        if token_type == "phn":
+            from speechnas.text.g2p import Phonemizer
+
+            self.g2p = Phonemizer()
+
+    def symbols(self, text: str) -> list[str] | str:
+        cleaned = self.clean(text)
+        return cleaned if self.token_type == "char" else self.g2p(cleaned)
+
+    def __call__(self, text: str, where: str = "") -> list[int]:
+        return self.tokens.encode(self.symbols(text), where=where)
