@@ -1,0 +1,1 @@
+"""Entry points of the recipe stages: ``python -m speechnas.bin.<verb>``."""

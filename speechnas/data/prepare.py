@@ -1,0 +1,120 @@
+"""Stages 1 and 2 as library calls: corpus -> Kaldi data directories -> features, token list and statistics.
+
+Layout (``<prefix>`` is the setting, ``mini_<setting>`` on the built-in corpus):
+``<data>/<prefix>_{train,dev,eval}/`` Kaldi dirs, ``<data>/<prefix>_split.json`` (the split and its seed),
+``<data>/<prefix>_skipped.txt`` (utterances left out by ``skip_bad``);
+``<dump>/<prefix>/{train,dev,eval}/feats.scp, feats_shape``, ``<dump>/<prefix>/tokens.txt``,
+``<dump>/<prefix>/feats_stats.npz`` (train set), with the ``.npy`` files shared by all settings of one corpus in
+``<dump>/<corpus>_feats/`` (so a second setting reuses the first one's features).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from speechnas.data.config import DataConfig
+from speechnas.data.corpus import hard_sentences
+from speechnas.data.features import compute_stats, features_complete, make_features
+from speechnas.data.kaldi import DataDirError, read_scp, validate_data_dir, write_data_dir
+from speechnas.data.ljspeech import load_corpus
+from speechnas.data.splits import make_split
+from speechnas.text.tokens import TextFrontend, TokenList
+from speechnas.utils.config import to_dict
+from speechnas.utils.io import atomic_write_json, atomic_write_text
+
+log = logging.getLogger(__name__)
+SETS = ("train", "dev", "eval")
+
+
+def _record(corpus_dir: Path, setting: str, cfg: DataConfig, mini: bool, skip_bad: bool) -> dict:
+    meta = (corpus_dir / "metadata.csv").read_bytes()
+    return {"corpus_dir": str(corpus_dir.resolve()), "metadata_sha256": hashlib.sha256(meta).hexdigest(),
+            "setting": setting, "mini": mini, "skip_bad": skip_bad, "text_column": cfg.text_column,
+            "cleaner": cfg.cleaner, "split_seed": cfg.split_seed,
+            "hard": [cfg.mini.hard_eval, cfg.mini.hard_dev] if mini else None}
+
+
+def prepare_data(corpus_dir: str | Path, data_root: str | Path, prefix: str, setting: str, cfg: DataConfig,
+                 mini: bool = False, skip_bad: bool = False) -> dict:
+    """Write the three data directories of ``setting``; a complete, identical earlier result is kept as it is."""
+    corpus_dir, data_root = Path(corpus_dir), Path(data_root)
+    record = _record(corpus_dir, setting, cfg, mini, skip_bad)
+    split_file = data_root / f"{prefix}_split.json"
+    if split_file.is_file() and json.loads(split_file.read_text()).get("record") == record:
+        try:
+            for s in SETS:
+                validate_data_dir(data_root / f"{prefix}_{s}")
+            log.info("stage 1: %s is complete, skipping", split_file)
+            return json.loads(split_file.read_text())
+        except DataDirError as e:
+            log.warning("stage 1: rebuilding (%s)", e)
+    utts, skipped = load_corpus(corpus_dir, cfg.text_column, cfg.cleaner, skip_bad)
+    atomic_write_text(data_root / f"{prefix}_skipped.txt", "".join(f"{s.key}\t{s.reason}\n" for s in skipped))
+    if skipped:
+        log.warning("stage 1: skipped %d utterance(s), listed in %s", len(skipped), data_root / f"{prefix}_skipped.txt")
+    by_id = {u.utt_id: u for u in utts}
+    split = make_split(list(by_id), setting, cfg.split_seed)
+    sets = {"train": [by_id[u] for u in split.train], "dev": [by_id[u] for u in split.dev],
+            "eval": [by_id[u] for u in split.eval]}
+    if setting == "robustness":
+        sets["dev"] = hard_sentences("dev", cfg.mini.hard_dev if mini else None)
+        sets["eval"] = hard_sentences("eval", cfg.mini.hard_eval if mini else None)
+    for s in SETS:
+        write_data_dir(data_root / f"{prefix}_{s}", sets[s])
+    result = {"record": record, "sizes": {s: len(v) for s, v in sets.items()}, "skipped": len(skipped),
+              "notes": split.notes, "sets": {s: [u.utt_id for u in v] for s, v in sets.items()}}
+    atomic_write_json(split_file, result)  # written last: marks stage 1 complete
+    return result
+
+
+def prepare_features(data_root: str | Path, dump_root: str | Path, prefix: str, corpus: str, cfg: DataConfig,
+                     nj: int = 1, device: str = "cpu", skip_bad: bool = False) -> dict:
+    """Features of every set with audio, the token list and the train statistics; resumes where it stopped."""
+    data_root, dump_root = Path(data_root), Path(dump_root)
+    store = dump_root / f"{corpus}_feats"
+    split_file = data_root / f"{prefix}_split.json"
+    if not split_file.is_file():
+        raise FileNotFoundError(f"{split_file} not found: run stage 1 first")
+    _check_store(store, cfg, json.loads(split_file.read_text())["record"])
+    summary = {}
+    for s in SETS:
+        ddir, out = data_root / f"{prefix}_{s}", dump_root / prefix / s
+        validate_data_dir(ddir)
+        if not (ddir / "wav.scp").is_file():
+            summary[s] = "text only"
+            continue
+        if features_complete(ddir, out):
+            summary[s] = "complete"
+            continue
+        rep = make_features(ddir, out, cfg.features, nj, device, skip_bad, store=store)
+        summary[s] = {"computed": len(rep.computed), "reused": len(rep.reused), "skipped": len(rep.skipped)}
+    frontend = TextFrontend(cfg.token_type, "basic")  # the data dirs' text is cleaned already
+    tokens = frontend.tokens
+    for s in SETS:
+        text = data_root / f"{prefix}_{s}" / "text"
+        for utt, t in read_scp(text).items():
+            frontend(t, where=f"{text} ({utt})")  # unknown symbols fail here, naming file and utterance
+    tok_file = dump_root / prefix / "tokens.txt"
+    if not tok_file.is_file() or TokenList.read(tok_file) != tokens:
+        tokens.write(tok_file)
+    stats_file = dump_root / prefix / "feats_stats.npz"
+    if not stats_file.is_file() or summary["train"] != "complete":
+        compute_stats(dump_root / prefix / "train" / "feats.scp", stats_file)
+    return summary
+
+
+def _check_store(store: Path, cfg: DataConfig, record: dict) -> None:
+    """The shared feature store belongs to one corpus and feature config; another must use another dump dir."""
+    corpus_json = Path(record["corpus_dir"]) / "corpus.json"  # the built-in corpus's seed and sentences
+    want = {"features": to_dict(cfg.features), "metadata_sha256": record["metadata_sha256"],
+            "corpus": json.loads(corpus_json.read_text()) if corpus_json.is_file() else None}
+    rec = store / "config.json"
+    if rec.is_file():
+        have = json.loads(rec.read_text())
+        if have != want:
+            raise ValueError(f"{store} holds features of another corpus or feature config ({have}, now {want}): "
+                             f"remove it or use another dump directory")
+    else:
+        atomic_write_json(rec, want)
