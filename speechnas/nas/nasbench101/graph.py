@@ -5,7 +5,7 @@ upper-triangular adjacency, ``input`` first, ``output`` last, interior ops from 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")  # canonical order: labels 0, 1, 2 in the hash
 INPUT, OUTPUT = "input", "output"
@@ -14,9 +14,11 @@ MAX_VERTICES = 7
 MAX_EDGES = 9
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One module: ``matrix[i][j] == 1`` is an edge i -> j (i < j); ``ops[v]`` names vertex v's operation."""
+class Cell(NamedTuple):
+    """One module: ``matrix[i][j] == 1`` is an edge i -> j (i < j); ``ops[v]`` names vertex v's operation.
+
+    A NamedTuple (not a dataclass) so that ``dataclasses.asdict`` and pickling keep it a hashable Cell.
+    """
 
     matrix: tuple[tuple[int, ...], ...]
     ops: tuple[str, ...]
@@ -97,8 +99,11 @@ def is_valid(cell: Cell) -> bool:
     return invalid_reason(cell) is None
 
 
-def embed7(cell: Cell, filler: str = OPS[0]) -> Cell:
-    """The same network on exactly 7 vertices: isolated ``filler`` vertices go just before the output (pruned away)."""
+def embed7(cell: Cell, fillers: tuple[str, ...] | None = None) -> Cell:
+    """The same network on exactly 7 vertices: isolated vertices go just before the output (pruned away).
+
+    Their ops are ``fillers`` (one per added vertex), by default conv3x3.
+    """
     v = len(cell.ops)
     if v == MAX_VERTICES:
         return cell
@@ -109,7 +114,10 @@ def embed7(cell: Cell, filler: str = OPS[0]) -> Cell:
         for j in range(v):
             if cell.matrix[i][j]:
                 rows[index[i]][index[j]] = 1
-    ops = list(cell.ops[:-1]) + [filler] * (n - v) + [OUTPUT]
+    fill = list(fillers) if fillers is not None else [OPS[0]] * (n - v)
+    if len(fill) != n - v:
+        raise ValueError(f"embed7: {n - v} filler ops needed, got {len(fill)}")
+    ops = list(cell.ops[:-1]) + fill + [OUTPUT]
     return Cell.from_lists(rows, ops)
 
 

@@ -49,10 +49,22 @@ def index_records(data, path: str | os.PathLike = "<buffer>", verify: bool = Tru
     reported, so a corrupt length field is named as such rather than as a truncation further on.
     """
     view = memoryview(data)
+    try:
+        index, stop = _walk(view)
+        problem = _first_problem(view, index, stop, verify)
+    finally:
+        view.release()  # no buffer export may outlive this call (the caller closes its mmap)
+    if problem:
+        raise RecordError(f"{path}: {problem}")
+    return index
+
+
+def _walk(view: memoryview) -> tuple[RecordIndex, tuple[int, int, str] | None]:
+    """Record offsets and lengths, and (record, offset, why) where the framing could not go on."""
     size = len(view)
     offsets = array("q")
     lengths = array("q")
-    stop: tuple[int, int, str] | None = None  # (record, offset, why) where the walk could not go on
+    stop = None
     off = 0
     while off < size:
         if size - off < HEADER:
@@ -67,33 +79,38 @@ def index_records(data, path: str | os.PathLike = "<buffer>", verify: bool = Tru
         lengths.append(n)
         off += HEADER + n + FOOTER
     index = RecordIndex(np.frombuffer(offsets, dtype=np.int64).copy(), np.frombuffer(lengths, dtype=np.int64).copy())
+    return index, stop
+
+
+def _first_problem(view: memoryview, index: RecordIndex, stop, verify: bool) -> str | None:
+    """Message for the first bad record in file order (CRC mismatch or truncation), or None."""
     if not verify and stop is None:
-        return index
+        return None
     buf = np.frombuffer(view, dtype=np.uint8)
+    size = len(buf)
     heads = index.offsets
     if stop is not None and size - stop[1] >= HEADER:  # the failing record's length field can be checked too
         heads = np.append(heads, stop[1])
     bad_len = np.flatnonzero(mask(crc32c_many(buf, heads, np.full(len(heads), 8))) != _u32_at(buf, heads + 8))
     bad_len_at = int(bad_len[0]) if len(bad_len) else None
-    bad_pay = np.flatnonzero(
-        mask(crc32c_many(buf, index.offsets + HEADER, index.lengths))
-        != _u32_at(buf, index.offsets + HEADER + index.lengths)
-    ) if verify else np.empty(0, dtype=np.int64)
-    bad_pay_at = int(bad_pay[0]) if len(bad_pay) else None
+    bad_pay_at = None
+    if verify:
+        pay_crc = mask(crc32c_many(buf, index.offsets + HEADER, index.lengths))
+        bad_pay = np.flatnonzero(pay_crc != _u32_at(buf, index.offsets + HEADER + index.lengths))
+        bad_pay_at = int(bad_pay[0]) if len(bad_pay) else None
     candidates = [i for i in (bad_len_at, bad_pay_at) if i is not None]
     if candidates:
         i = min(candidates)
         o = int(heads[i])
         if i == bad_len_at:
-            raise RecordError(f"{path}: record {i} at byte offset {o}: length CRC mismatch over bytes {o}..{o + 7}; "
-                              "the file is corrupt")
+            return (f"record {i} at byte offset {o}: length CRC mismatch over bytes {o}..{o + HEADER - 1} "
+                    "(length and its CRC); the file is corrupt")
         n = int(index.lengths[i])
-        raise RecordError(f"{path}: record {i} at byte offset {o}: payload CRC mismatch over bytes "
-                          f"{o + HEADER}..{o + HEADER + n + FOOTER - 1} (payload and its CRC); the file is corrupt")
+        return (f"record {i} at byte offset {o}: payload CRC mismatch over bytes "
+                f"{o + HEADER}..{o + HEADER + n + FOOTER - 1} (payload and its CRC); the file is corrupt")
     if stop is not None:
-        raise RecordError(f"{path}: record {stop[0]} at byte offset {stop[1]}: {stop[2]}; the file is incomplete "
-                          "(download it again)")
-    return index
+        return f"record {stop[0]} at byte offset {stop[1]}: {stop[2]}; the file is incomplete (download it again)"
+    return None
 
 
 def frame(payload: bytes) -> bytes:
