@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-import torchaudio.functional as AF
 
 from speechnas.utils.io import atomic_write_bytes
 
@@ -95,6 +94,8 @@ def load_wav(path: str | os.PathLike, sample_rate: int | None = None, check: boo
     wav = torch.from_numpy(data.mean(axis=1) if data.shape[1] > 1 else data[:, 0])
     if sample_rate is not None and sr != sample_rate:
         log.warning("%s: sample rate %d Hz differs from %d Hz; resampling", path, sr, sample_rate)
+        import torchaudio.functional as AF  # only needed here; keeps stage 1 light
+
         wav = AF.resample(wav, sr, sample_rate)
         sr = sample_rate
     return wav.contiguous(), sr

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from speechnas.audio.io import write_wav
 from speechnas.data.kaldi import Utterance
-from speechnas.data.synthetic import SAMPLE_RATE, render_text
 from speechnas.text.cleaners import english_cleaners, find_unmappable
 from speechnas.text.numbers import expand_numbers
 from speechnas.utils.io import atomic_write_json, atomic_write_text
@@ -33,6 +32,8 @@ def read_sentences(path: str | os.PathLike) -> list[str]:
 def build_mini_corpus(out_dir: str | os.PathLike, seed: int = 1, num_utterances: int | None = None,
                       sentences_file: str | os.PathLike | None = None) -> Path:
     """Render the built-in corpus into ``out_dir``; a complete corpus with the same settings is left as it is."""
+    from speechnas.data.synthetic import SAMPLE_RATE, render_text  # scipy: imported only when rendering
+
     out_dir = Path(out_dir)
     sentences = read_sentences(sentences_file or RESOURCES / "mini_sentences.txt")
     if num_utterances is not None:
