@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import sys
 from array import array
 from dataclasses import dataclass, field
 
@@ -17,7 +18,6 @@ from speechnas.nas.nasbench101.hashing import cell_hash
 from speechnas.nas.nasbench101.payload import decode_metrics_b64, split_payload
 from speechnas.nas.nasbench101.protobuf import ProtobufError, decode_model_metrics
 from speechnas.nas.nasbench101.tfrecord import HEADER, RecordError, index_records
-from speechnas.utils.progress import progress
 
 METRIC_FIELDS = ("training_time", "train_accuracy", "validation_accuracy", "test_accuracy")
 POINTS = ("halfway", "final")
@@ -106,7 +106,7 @@ def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True, verify_hashe
         index = index_records(mm, path, verify=verify_crc)
         rows: dict[str, int] = {}
         row_hash: list[str] = []
-        row_graph: list[tuple[str, str]] = []
+        row_ops: list[bytes] = []
         row_params = array("q")
         nv_codes = bytearray()
         op_codes = bytearray()
@@ -117,9 +117,8 @@ def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True, verify_hashe
         rec_row = array("q")
         rec_epoch = array("q")
         values = array("d")
-        offsets = index.offsets.tolist()
-        lengths = index.lengths.tolist()
-        for i in progress(range(len(offsets)), desc="NAS-Bench-101 records", unit="rec", mininterval=2.0):
+        offsets, lengths = array("q", index.offsets.tobytes()), array("q", index.lengths.tobytes())
+        for i in _progress(range(len(offsets)), desc="NAS-Bench-101 records", unit="rec", mininterval=2.0):
             start = offsets[i] + HEADER
             try:
                 h, ep, adj, ops, b64 = split_payload(mm[start:start + lengths[i]])
@@ -137,12 +136,13 @@ def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True, verify_hashe
                     adj_bits.append(bits)
                     row = rows[h] = len(row_hash)
                     row_hash.append(h)
-                    row_graph.append((adj, ops))
+                    row_ops.append(parsed[1])
                     nv_codes.append(parsed[0])
                     op_codes += parsed[1]
                     row_params.append(-1)
-                elif row_graph[row] != (adj, ops):
-                    raise ValueError(f"hash {h} was stored earlier with graph {row_graph[row]}, here with {(adj, ops)}")
+                elif adj_table.get(adj) != adj_bits[row] or op_table.get(ops, (0, b""))[1] != row_ops[row]:
+                    raise ValueError(f"hash {h} was stored earlier (record of row {row}) with another graph than "
+                                     f"({adj}, {ops})")
                 evals, params, _ = decode_model_metrics(decode_metrics_b64(b64))
                 if len(evals) != 3:
                     raise ValueError(f"ModelMetrics has {len(evals)} evaluation_data entries, expected 3 "
@@ -158,44 +158,57 @@ def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True, verify_hashe
                 rec_epoch.append(e)
             except (ValueError, ProtobufError) as exc:
                 raise RecordError(f"{path}: record {i} at byte offset {offsets[i]}: {exc}") from None
-    if verify_hashes:
-        for h, (adj, ops) in zip(row_hash, row_graph):
-            v = len(ops.split(","))
-            cell = Cell.from_lists([[int(adj[i * v + j]) for j in range(v)] for i in range(v)], ops.split(","))
-            if cell_hash(cell) != h:
-                raise RecordError(f"{path}: stored hash {h} does not match its graph ({adj}, {ops}) "
-                                  f"whose hash is {cell_hash(cell)}")
-    return _assemble(row_hash, nv_codes, adj_bits, op_codes, row_params, epoch_ix, rec_row, rec_epoch, values,
+    table = _assemble(row_hash, nv_codes, adj_bits, op_codes, row_params, epoch_ix, rec_row, rec_epoch, values,
                      num_records=len(offsets))
+    if verify_hashes:
+        for row in range(len(table)):
+            cell = table.cell(row)
+            if cell_hash(cell) != table.hash_hex(row):
+                raise RecordError(f"{path}: stored hash {table.hash_hex(row)} does not match its graph "
+                                  f"({cell.adjacency_string()}, {','.join(cell.ops)}) whose hash is {cell_hash(cell)}")
+    return table
+
+
+def _progress(iterable, **kwargs):
+    """A progress bar on a terminal only: off a terminal tqdm (and the torch import it brings) is skipped."""
+    if not sys.stderr.isatty() and os.environ.get("SPEECHNAS_PROGRESS") != "1":
+        return iterable
+    from speechnas.utils.progress import progress
+
+    return progress(iterable, **kwargs)
 
 
 def _assemble(row_hash, nv_codes, adj_bits, op_codes, row_params, epoch_ix, rec_row, rec_epoch, values,
               num_records) -> Table:
-    """Turn the per-record lists into sorted, repeat-indexed arrays."""
+    """Turn the per-record lists into hash-sorted, repeat-indexed arrays (scattered once, in final order)."""
     n_rows, n_ep = len(row_hash), len(epoch_ix)
-    rr = np.frombuffer(rec_row, dtype=np.int64) if len(rec_row) else np.zeros(0, np.int64)
-    re = np.frombuffer(rec_epoch, dtype=np.int64) if len(rec_epoch) else np.zeros(0, np.int64)
+    hashes = np.array([bytes.fromhex(h) for h in row_hash], dtype="S16")
+    row_order = np.argsort(hashes, kind="stable")
+    row_pos = np.empty(n_rows, dtype=np.int64)
+    row_pos[row_order] = np.arange(n_rows)
+    ep_values = np.array(list(epoch_ix), dtype=np.int32)
+    ep_order = np.argsort(ep_values)
+    ep_pos = np.empty(n_ep, dtype=np.int64)
+    ep_pos[ep_order] = np.arange(n_ep)
+    rr = row_pos[np.frombuffer(rec_row, dtype=np.int64)] if len(rec_row) else np.zeros(0, np.int64)
+    re = ep_pos[np.frombuffer(rec_epoch, dtype=np.int64)] if len(rec_epoch) else np.zeros(0, np.int64)
     group = rr * n_ep + re
-    order = np.argsort(group, kind="stable")
+    order = np.argsort(group, kind="stable")  # stable: repeats keep file order
     g_sorted = group[order]
     pos = np.arange(len(group))
     first = np.ones(len(group), dtype=bool)
     first[1:] = g_sorted[1:] != g_sorted[:-1]
     repeat = np.empty(len(group), dtype=np.int64)
     repeat[order] = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    del order, g_sorted, pos, first
     n_rep = int(repeat.max()) + 1 if len(repeat) else 0
-    metrics = np.full((n_rows, n_ep, n_rep, 8), np.nan, dtype=np.float64)
-    metrics[rr, re, repeat] = np.frombuffer(values, dtype=np.float64).reshape(-1, 8)
+    vals = np.frombuffer(values, dtype=np.float64).reshape(-1, 8) if len(values) else np.zeros((0, 8))
+    vals32 = vals.astype(np.float32)
+    exact32 = np.array_equal(vals32.astype(np.float64), vals, equal_nan=True)  # the real files hold float32 values
+    metrics = np.full((n_rows, n_ep, n_rep, 8), np.nan, dtype=np.float32 if exact32 else np.float64)
+    metrics[rr, re, repeat] = vals32 if exact32 else vals
+    del vals32
     n_repeats = np.bincount(group, minlength=n_rows * n_ep).reshape(n_rows, n_ep).astype(np.uint8)
-    # rows sorted by hash, epochs ascending
-    hashes = np.array([bytes.fromhex(h) for h in row_hash], dtype="S16")
-    row_order = np.argsort(hashes, kind="stable")
-    ep_values = np.array(list(epoch_ix), dtype=np.int32)
-    ep_order = np.argsort(ep_values)
-    metrics = metrics[row_order][:, ep_order].reshape(n_rows, n_ep, n_rep, 2, 4)
-    as32 = metrics.astype(np.float32)
-    if np.array_equal(as32.astype(np.float64), metrics, equal_nan=True):  # the real files hold float32 values
-        metrics = as32
     return Table(
         hashes=hashes[row_order],
         num_vertices=np.frombuffer(bytes(nv_codes), dtype=np.uint8)[row_order].copy(),
@@ -203,7 +216,7 @@ def _assemble(row_hash, nv_codes, adj_bits, op_codes, row_params, epoch_ix, rec_
         ops=np.frombuffer(bytes(op_codes), dtype=np.uint8).reshape(n_rows, 7)[row_order].copy(),
         params=np.frombuffer(row_params, dtype=np.int64)[row_order].copy(),
         epochs=ep_values[ep_order],
-        metrics=metrics,
-        n_repeats=n_repeats[row_order][:, ep_order].copy(),
+        metrics=metrics.reshape(n_rows, n_ep, n_rep, 2, 4),
+        n_repeats=n_repeats,
         num_records=num_records,
     )
