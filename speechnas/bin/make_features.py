@@ -9,6 +9,7 @@ from speechnas.bin._common import data_parser, parse
 from speechnas.data.kaldi import DataDirError
 from speechnas.data.prepare import prepare_features
 from speechnas.text.tokens import UnknownSymbolError
+from speechnas.utils.device import resolve_device
 
 log = logging.getLogger("make_features")
 
@@ -22,11 +23,11 @@ def main() -> None:
     p.add_argument("--nj", type=int, default=1, help="parallel processes (CPU)")
     p.add_argument("--ngpu", type=int, default=0, help=">0 extracts on CUDA in one process")
     args, cfg = parse(p)
-    device = "cuda" if args.ngpu > 0 else "cpu"
     try:
+        device = str(resolve_device("cuda" if args.ngpu > 0 else "cpu"))
         summary = prepare_features(args.data_dir, args.dump_dir, args.prefix, args.corpus, cfg, args.nj, device,
                                    args.skip_bad)
-    except (AudioError, DataDirError, UnknownSymbolError, FileNotFoundError, ValueError) as e:
+    except (AudioError, DataDirError, UnknownSymbolError, FileNotFoundError, ValueError, RuntimeError) as e:
         sys.exit(f"stage 2: {e}")
     log.info("stage 2: %s %s", args.prefix, summary)
 
