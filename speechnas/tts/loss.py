@@ -59,14 +59,15 @@ def guided_attention_weights(tgt_lengths: torch.Tensor, src_lengths: torch.Tenso
 
 def guided_attention_loss(attentions: list[torch.Tensor], tgt_lengths: torch.Tensor, src_lengths: torch.Tensor,
                           layers: list[int], heads: int, sigma: float) -> torch.Tensor:
-    """Mean penalty-weighted attention over the real cells of the chosen layers' first ``heads`` heads."""
+    """Penalty-weighted attention summed over tokens, averaged over real frames and the chosen heads (in [0, 1]:
+    the attention mass a frame puts off the diagonal; a per-frame mean, so long texts are not down-weighted)."""
     b, _, t, s = attentions[0].shape
     w = guided_attention_weights(tgt_lengths, src_lengths, t, s, sigma)
-    cells = (tgt_lengths.to(torch.float32) * src_lengths.to(torch.float32)).sum()
+    frames = tgt_lengths.to(torch.float32).sum()
     total, count = attentions[0].new_zeros((), dtype=torch.float32), 0
     for index in layers:
         att = attentions[index][:, :heads].float()  # (B, h, T, S)
-        total = total + (att * w[:, None]).sum() / (cells * att.shape[1])
+        total = total + (att * w[:, None]).sum() / (frames * att.shape[1])
         count += 1
     return total / max(count, 1)
 
