@@ -45,19 +45,21 @@ class NasBench101Evaluator:
         k = int(self.rng.integers(len(reps)))
         time, train, valid, test = (float(x) for x in reps[k])
         final = b.repeats(row, self.epochs, False)
+        known = np.isfinite(time)  # partial files may lack it: cost 0 then, flagged in info
         self.queries += 1
-        self.training_time_spent += time
+        self.training_time_spent += time if known else 0.0
         self.epochs_spent += self.epochs // 2 if self.stop_halfway else self.epochs
         self.hashes.add(b.hash_of(row))
         metrics = {
             "valid_acc": 100.0 * valid,
-            "test_acc": 100.0 * float(np.nanmean(final[:, 3])),  # report only: mean over repeats, final epoch
+            "test_acc": 100.0 * _nanmean(final[:, 3]),  # report only: mean over repeats, final epoch
             "train_acc": 100.0 * train,
             "repeat_test_acc": 100.0 * test,
             "params": float(b.params(row)),
             "training_time": time,
         }
-        return Result(metrics, cost=time, info={"hash": b.hash_of(row), "repeat": k})
+        return Result(metrics, cost=time if known else 0.0,
+                      info={"hash": b.hash_of(row), "repeat": k, "training_time_known": bool(known)})
 
     def budget_counters(self) -> dict:
         return {"queries": self.queries, "unique_hashes": len(self.hashes),
@@ -73,3 +75,9 @@ class NasBench101Evaluator:
         self.training_time_spent = float(state["training_time_spent"])
         self.epochs_spent = int(state["epochs_spent"])
         self.hashes = set(state["hash_list"])
+
+
+def _nanmean(values: np.ndarray) -> float:
+    """Mean of the finite values (NaN when none: a partial file without test accuracies)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else float("nan")

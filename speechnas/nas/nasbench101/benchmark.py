@@ -6,6 +6,7 @@ query rules live in :mod:`speechnas.nas.evaluators.nasbench101`.
 from __future__ import annotations
 
 import os
+import warnings
 import numpy as np
 
 from speechnas.nas.nasbench101.cache import load_table
@@ -81,7 +82,8 @@ class NasBench101:
         key = (field, epochs, stop_halfway)
         if key not in self._mean_cache:
             vals = self.table.metrics[:, self._epoch_index(epochs), :, 0 if stop_halfway else 1, FIELD[field]]
-            with np.errstate(invalid="ignore"):
+            with warnings.catch_warnings():  # cells without this field (partial files) are NaN, quietly
+                warnings.simplefilter("ignore", RuntimeWarning)
                 self._mean_cache[key] = np.nanmean(vals.astype(np.float64), axis=1) if vals.shape[1] else \
                     np.full(len(self), np.nan)
         return self._mean_cache[key]
