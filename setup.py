@@ -6,6 +6,7 @@ setup(
     version="0.1.0",
     description="TTS-first speech toolkit with SemiNAS neural architecture search",
     packages=find_packages(include=["speechnas", "speechnas.*"]),
+    package_data={"speechnas.data": ["resources/*.txt"]},
     python_requires=">=3.11,<3.12",
     install_requires=[
         "torch==2.11.0",
