@@ -14,6 +14,14 @@ class SearchSpace(Protocol):
 
     Token sequences have a fixed length :attr:`seq_len`; token ids lie in ``1..vocab_size-1`` (0 is reserved
     for the controller's start/padding symbol).
+
+    Optional members the NAS core uses when present:
+
+    - ``allowed_tokens_depend_on_prefix: bool`` (default False): when True, constrained decoding asks
+      :meth:`allowed_tokens` with each sequence's prefix; otherwise it builds one ``[seq_len, vocab]`` mask.
+    - ``size() -> int`` and ``enumerate() -> Iterator[Arch]`` for finite spaces: SemiNAS can then use every
+      unqueried architecture as its unlabelled set (``unlabelled: -1``) and strategies stop cleanly when
+      every key has been queried.
     """
 
     name: str

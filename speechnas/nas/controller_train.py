@@ -1,0 +1,130 @@
+"""Training, prediction and gradient-ascent generation with a :class:`~speechnas.nas.controller.Controller`.
+
+Loss: ``lambda * MSE(pred, target) + (1 - lambda) * NLL(decoder)`` (lambda = ``trade_off`` = 0.8), plus an
+optional pairwise ranking term on the predictions. A fresh Adam (weight decay, gradient clipping) is made
+for every :func:`train_controller` call; the weights carry over, as in the official code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from speechnas.nas.controller import Controller
+from speechnas.nas.space import Arch, SearchSpace
+
+
+@dataclass
+class TrainConfig:
+    """Optimiser and loss of the controller."""
+
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    grad_clip: float = 5.0
+    batch_size: int = 100
+    trade_off: float = 0.8  # lambda: weight of the predictor MSE against the decoder's cross-entropy
+    rank_weight: float = 0.0  # weight of a pairwise logistic ranking loss on the predictions (0 = off)
+
+
+@dataclass
+class AscentConfig:
+    """Gradient-ascent step sizes: eta = start, start + growth, ... while eta <= max."""
+
+    step_start: float = 1.0
+    step_growth: float = 1.0
+    step_max: float = 100.0
+
+
+def tokens_of(space: SearchSpace, archs: Sequence[Arch], device: torch.device | str = "cpu") -> torch.Tensor:
+    return torch.tensor([space.encode(a) for a in archs], dtype=torch.long, device=device).reshape(len(archs), space.seq_len)
+
+
+def allowed_mask(space: SearchSpace, device: torch.device | str = "cpu"):
+    """Bool mask ``[T, V]`` of the tokens allowed at each position, or a per-prefix callable for spaces whose
+    ``allowed_tokens`` depend on the prefix (``space.allowed_tokens_depend_on_prefix = True``)."""
+    if getattr(space, "allowed_tokens_depend_on_prefix", False):
+        def per_prefix(t: int, prefix: torch.Tensor) -> torch.Tensor:
+            mask = torch.zeros(prefix.shape[0], space.vocab_size, dtype=torch.bool)
+            for i, row in enumerate(prefix.tolist()):
+                mask[i, space.allowed_tokens(t, row)] = True
+            return mask
+        return per_prefix
+    mask = torch.zeros(space.seq_len, space.vocab_size, dtype=torch.bool, device=device)
+    for t in range(space.seq_len):
+        mask[t, space.allowed_tokens(t, ())] = True
+    return mask
+
+
+def _rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    diff_t = target.unsqueeze(0) - target.unsqueeze(1)
+    diff_p = pred.unsqueeze(0) - pred.unsqueeze(1)
+    pairs = diff_t > 0
+    if not pairs.any():
+        return pred.sum() * 0.0
+    return F.softplus(-diff_p[pairs]).mean()
+
+
+def train_controller(model: Controller, tokens: torch.Tensor, targets: torch.Tensor, epochs: int, cfg: TrainConfig,
+                     rank_mask: torch.Tensor | None = None) -> dict[str, float]:
+    """Train ``epochs`` passes over (tokens ``[N, T]``, targets ``[N]``); returns the last epoch's mean losses.
+
+    ``rank_mask [N]`` (bool) marks the rows the ranking loss applies to (e.g. only truly labelled rows).
+    """
+    if epochs <= 0 or len(tokens) == 0:
+        return {}
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+    n = len(tokens)
+    stats = {}
+    for _ in range(epochs):
+        order = torch.randperm(n, device=tokens.device)
+        totals = np.zeros(3)
+        for start in range(0, n, cfg.batch_size):
+            idx = order[start:start + cfg.batch_size]
+            x, y = tokens[idx], targets[idx]
+            pred, logp = model(x)
+            mse = F.mse_loss(pred, y)
+            nll = F.nll_loss(logp.reshape(-1, logp.shape[-1]), x.reshape(-1))
+            loss = cfg.trade_off * mse + (1 - cfg.trade_off) * nll
+            rank = torch.zeros(())
+            if cfg.rank_weight > 0:
+                sel = rank_mask[idx] if rank_mask is not None else slice(None)
+                rank = _rank_loss(pred[sel], y[sel])
+                loss = loss + cfg.rank_weight * rank
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip, foreach=True)
+            opt.step()
+            totals += [mse.item() * len(idx), nll.item() * len(idx), float(rank) * len(idx)]
+        stats = {"mse": totals[0] / n, "nll": totals[1] / n, "rank": totals[2] / n}
+    return stats
+
+
+@torch.no_grad()
+def predict(model: Controller, tokens: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Predicted scores ``[N]`` in eval mode."""
+    model.eval()
+    out = [model.predict_emb(model.encode(tokens[i:i + batch_size])[1]) for i in range(0, len(tokens), batch_size)]
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def ascent_candidates(model: Controller, seeds: torch.Tensor, mask, cfg: AscentConfig):
+    """Yield ``(eta, tokens [K, T])``: the seeds moved by ``eta`` along the predictor's gradient, then decoded.
+
+    The gradient is taken with respect to the per-token normalised encoder outputs; moved outputs are
+    re-normalised, pooled into a new embedding (the decoder's initial state) and attended over.
+    """
+    model.eval()
+    with torch.enable_grad():
+        outputs, _ = model.encode(seeds)
+        outputs = outputs.detach().requires_grad_(True)
+        pred = model.predict_emb(model.pool(outputs))
+        (grad,) = torch.autograd.grad(pred.sum(), outputs)
+    eta = cfg.step_start
+    while eta <= cfg.step_max + 1e-9:
+        moved = F.normalize(outputs.detach() + eta * grad, dim=-1)
+        yield eta, model.greedy_decode(moved, model.pool(moved), mask)
+        eta += cfg.step_growth

@@ -1,0 +1,1 @@
+"""Evaluators (objects implementing :class:`speechnas.nas.evaluator.Evaluator`)."""

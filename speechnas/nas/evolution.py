@@ -1,0 +1,140 @@
+"""Regularized (aging) evolution (Real et al., 2019) and SemiNAS(RE), its predictor-screened variant.
+
+RE: query a random population of P; then each child comes from a tournament (best of S random members,
+by the search metric), mutated by ``space.mutate`` until its key is new; it joins the population and the
+oldest member leaves. ``children_per_iteration`` children are queried per evaluator call (1 = the
+classic sequential algorithm).
+
+SemiNAS(RE): the same loop, but each iteration trains the semi-supervised predictor (labelled +
+pseudo-labelled, as in SemiNAS) and mutates ``screen_factor`` times more children than it queries,
+keeping only the best-predicted ones.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from speechnas.nas.budget import Budget
+from speechnas.nas.semi_predictor import PredictorConfig, SemiSupervisedPredictor
+from speechnas.nas.seminas import draw_unlabelled
+from speechnas.nas.space import Arch, SearchSpace
+from speechnas.nas.strategy import Strategy
+
+
+@dataclass
+class EvolutionConfig:
+    population: int = 30  # P: population size (also the number of random architectures queried first)
+    tournament: int = 10  # S: members drawn per tournament
+    children_per_iteration: int = 1  # children queried per evaluator call
+    mutation_tries: int = 50  # re-mutations before a child whose key was seen is replaced by a random one
+
+
+@dataclass
+class SemiNASREConfig(PredictorConfig):
+    population: int = 30
+    tournament: int = 10
+    children_per_iteration: int = 10  # children queried per iteration (the predictor is retrained per iteration)
+    screen_factor: int = 10  # mutated candidates per queried child; the best-predicted are queried
+    mutation_tries: int = 50
+
+
+class RegularizedEvolution(Strategy):
+    name = "re"
+
+    def __init__(self, space: SearchSpace, config: EvolutionConfig, seed: int):
+        super().__init__(space, config, seed)
+        if config.tournament < 1 or config.population < 1:
+            raise ValueError(f"population ({config.population}) and tournament ({config.tournament}) must be positive")
+        self.population: deque = deque()  # (arch, value), oldest first
+
+    def step(self, budget: Budget) -> bool:
+        cfg = self.config
+        if self.iteration == 0:
+            archs = self.sample_new(budget, min(cfg.population, budget.remaining))
+        else:
+            archs = self.children(budget, min(cfg.children_per_iteration, budget.remaining))
+        if not archs:
+            return False
+        values = budget.query(archs)
+        self.add(archs, values)
+        self.iteration += 1
+        return True
+
+    def add(self, archs, values) -> None:
+        for a, v in zip(archs, values):
+            self.population.append((a, float(v)))
+            while len(self.population) > self.config.population:
+                self.population.popleft()
+
+    def tournament_parent(self) -> Arch:
+        members = list(self.population)
+        size = min(self.config.tournament, len(members))
+        picks = self.rng.choice(len(members), size=size, replace=False)
+        return max((members[i] for i in picks), key=lambda m: m[1])[0]
+
+    def children(self, budget: Budget, n: int) -> list[Arch]:
+        """``n`` mutated children with keys new to the run and to each other (random ones when mutation fails)."""
+        out, keys = [], set()
+        for _ in range(n):
+            child = None
+            for _ in range(self.config.mutation_tries):
+                cand = self.space.mutate(self.tournament_parent(), self.rng)
+                k = self.space.key(cand)
+                if not budget.seen_key(k) and k not in keys:
+                    child = cand
+                    break
+            if child is None:
+                extra = self.sample_new(budget, 1, exclude=keys)
+                if not extra:
+                    break
+                child = extra[0]
+            keys.add(self.space.key(child))
+            out.append(child)
+        return out
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "population": list(self.population)}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.population = deque(state["population"])
+
+
+class SemiNASRE(RegularizedEvolution):
+    name = "seminas_re"
+
+    def __init__(self, space: SearchSpace, config: SemiNASREConfig, seed: int):
+        super().__init__(space, config, seed)
+        self.predictor = SemiSupervisedPredictor(space, config)
+        self.log: list[dict] = []
+
+    def step(self, budget: Budget) -> bool:
+        if self.iteration == 0:
+            return super().step(budget)
+        cfg = self.config
+        n = min(cfg.children_per_iteration, budget.remaining)
+        archs, values = budget.labelled()
+        _, _, info = self.predictor.fit(archs, values, draw_unlabelled(self, budget, cfg.unlabelled))
+        candidates = self.children(budget, n * cfg.screen_factor)
+        if not candidates:
+            return False
+        best = np.argsort(-self.predictor.predict(candidates), kind="stable")[:n]
+        chosen = [candidates[i] for i in sorted(best)]  # keep generation order (older tournaments first)
+        self.log.append({"iteration": self.iteration, "candidates": len(candidates), **info})
+        values = budget.query(chosen)
+        self.add(chosen, values)
+        self.iteration += 1
+        return True
+
+    def predict(self, archs: list[Arch]) -> np.ndarray:
+        return self.predictor.predict(archs)
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "predictor": self.predictor.state_dict(), "log": self.log}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.predictor.load_state_dict(state["predictor"])
+        self.log = list(state["log"])

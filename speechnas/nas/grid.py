@@ -1,0 +1,109 @@
+"""Many searches at once: methods x seeds on one benchmark, ``nj`` worker processes, resumable.
+
+Each job writes ``<exp_dir>/<method>/seed<k>/`` through :func:`speechnas.nas.run.run_search`; a finished
+job is skipped on re-run and an interrupted one resumes from its last iteration. One run at the largest
+budget serves every smaller budget: strategies are causal (no decision depends on the total budget), so
+the first B queries of a 300-query run are exactly the queries of a B-query run.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from speechnas.nas.evolution import EvolutionConfig, SemiNASREConfig
+from speechnas.nas.random_search import RandomSearchConfig
+from speechnas.nas.seminas import SemiNASConfig, nao_config
+from speechnas.utils.progress import progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchConfig:
+    """One section per method (``nao`` is SemiNAS with ``unlabelled: 0``) plus the query budget."""
+
+    budget: int = 300  # unique queries per run (the largest budget reported)
+    seminas: SemiNASConfig = field(default_factory=SemiNASConfig)
+    nao: SemiNASConfig = field(default_factory=nao_config)
+    re: EvolutionConfig = field(default_factory=EvolutionConfig)
+    random: RandomSearchConfig = field(default_factory=RandomSearchConfig)
+    seminas_re: SemiNASREConfig = field(default_factory=SemiNASREConfig)
+
+
+@dataclass(frozen=True)
+class Job:
+    method: str
+    seed: int
+
+
+def job_dir(exp_dir: str | Path, job: Job) -> Path:
+    return Path(exp_dir) / job.method / f"seed{job.seed}"
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(benchmark: str, table: str) -> None:
+    import torch
+
+    from speechnas.nas.benchmarks import build_benchmark
+
+    torch.set_num_threads(1)
+    _WORKER["bench"] = build_benchmark(benchmark, table)
+
+
+def _run_job(args: tuple[Job, SearchConfig, str]) -> tuple[Job, float, int]:
+    from speechnas.nas.run import run_search
+
+    job, cfg, exp_dir = args
+    space, evaluator = _WORKER["bench"]
+    res = run_search(space, evaluator, job.method, getattr(cfg, job.method), cfg.budget, job.seed, job_dir(exp_dir, job))
+    return job, res.wall_s, res.budget.used
+
+
+def run_grid(benchmark: str, table: str | Path, cfg: SearchConfig, methods: Sequence[str], seeds: Sequence[int],
+             exp_dir: str | Path, nj: int = 1) -> list[tuple[Job, float, int]]:
+    """Run every (method, seed) job not finished yet; returns (job, wall seconds, queries) per job run now."""
+    for m in methods:
+        if not hasattr(cfg, m):
+            raise ValueError(f"unknown search method {m!r}; choose from {[f for f in SearchConfig.__dataclass_fields__ if f != 'budget']}")
+    jobs = [Job(m, s) for m in methods for s in seeds]
+    todo = [j for j in jobs if not _finished(job_dir(exp_dir, j), cfg.budget)]
+    log.info("%d jobs, %d already finished, %d to run with %d worker(s)", len(jobs), len(jobs) - len(todo), len(todo), nj)
+    out = []
+    start = time.perf_counter()
+    args = [(j, cfg, str(exp_dir)) for j in todo]
+    bar = progress(total=len(todo), desc="searches", unit="run")
+    if nj <= 1:
+        _init_worker(benchmark, str(table))
+        results = map(_run_job, args)
+    else:
+        pool = mp.get_context("spawn").Pool(nj, initializer=_init_worker, initargs=(benchmark, str(table)))
+        results = pool.imap_unordered(_run_job, args)
+    try:
+        for job, wall, used in results:
+            out.append((job, wall, used))
+            bar.update(1)
+            log.info("%s seed %d: %d queries in %.1f s", job.method, job.seed, used, wall)
+    finally:
+        bar.close()
+        if nj > 1:
+            pool.close()
+            pool.join()
+    log.info("grid done in %.1f s", time.perf_counter() - start)
+    return out
+
+
+def _finished(path: Path, budget: int) -> bool:
+    """A finished run with this budget (one with another budget is left to run_search, which refuses it)."""
+    import json
+
+    try:
+        res = json.loads((path / "result.json").read_text())
+        return bool(res["finished"]) and res["budget"] == budget
+    except (OSError, ValueError, KeyError):
+        return False

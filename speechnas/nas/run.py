@@ -1,0 +1,134 @@
+"""The runner: one search (method x seed x budget) with honest accounting, per-iteration state and exact resume.
+
+:func:`run_search` is the single entry point every task uses (NAS-Bench-101/201 tables, a TTS supernet):
+
+    result = run_search(space, evaluator, "seminas", SemiNASConfig(), budget=300, seed=0, out_dir="exp/s0")
+
+After every completed iteration it saves, atomically, ``state.pt`` (strategy state incl. controller weights
+and its numpy RNG, the query history, the evaluator's ``state_dict()`` when it has one, the global
+python/numpy/torch RNG states) and ``queries.jsonl``. Re-running with the same arguments resumes from
+``state.pt`` and gives the same queries as an uninterrupted run; a finished run is just reloaded.
+Outputs (see :mod:`speechnas.nas.results`): ``queries.jsonl`` (every query in order: architecture string,
+key, metrics, cost, iteration), ``result.json`` (best architecture by the search metric, best-so-far curve,
+cost, wall time) and ``best_so_far.png``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from speechnas.nas.budget import Budget, BudgetExhausted
+from speechnas.nas.evaluator import Evaluator
+from speechnas.nas.evolution import EvolutionConfig, RegularizedEvolution, SemiNASRE, SemiNASREConfig
+from speechnas.nas.random_search import RandomSearch, RandomSearchConfig
+from speechnas.nas.results import write_results
+from speechnas.nas.seminas import SemiNAS, SemiNASConfig, nao_config
+from speechnas.nas.space import SearchSpace
+from speechnas.nas.strategy import Strategy
+from speechnas.utils.config import to_dict
+from speechnas.utils.io import atomic_torch_save
+from speechnas.utils.seed import get_rng_state, seed_everything, set_rng_state
+
+log = logging.getLogger(__name__)
+
+# method name -> (strategy class, default config factory); a literal table, built only when chosen
+STRATEGIES: dict[str, tuple[type[Strategy], Callable[[], Any]]] = {
+    "seminas": (SemiNAS, SemiNASConfig),
+    "nao": (SemiNAS, nao_config),
+    "re": (RegularizedEvolution, EvolutionConfig),
+    "random": (RandomSearch, RandomSearchConfig),
+    "seminas_re": (SemiNASRE, SemiNASREConfig),
+}
+
+Hook = Callable[[int, Strategy, Budget], None]
+
+
+@dataclass
+class SearchResult:
+    method: str
+    seed: int
+    budget: Budget
+    strategy: Strategy
+    wall_s: float
+    out_dir: Path | None
+
+
+def build_strategy(space: SearchSpace, method: str, config: Any, seed: int) -> Strategy:
+    if method not in STRATEGIES:
+        raise ValueError(f"unknown search method {method!r}; choose one of {sorted(STRATEGIES)}")
+    cls, default = STRATEGIES[method]
+    return cls(space, default() if config is None else config, seed)
+
+
+def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: Any = None, budget: int = 100,
+               seed: int = 0, out_dir: str | Path | None = None, hook: Hook | None = None,
+               plot: bool = True, write_every_s: float = 30.0) -> SearchResult:
+    """Run ``method`` until ``budget`` unique queries are used (or the strategy runs out of new architectures).
+
+    ``config`` is the method's config dataclass (``None``: its defaults; ``nao`` is SemiNAS with M = 0).
+    ``hook(iteration, strategy, budget)`` runs after every completed iteration, before the state is saved
+    (e.g. to train a supernet on the newly queried architectures); it is not re-run on resume.
+    """
+    seed_everything(seed)
+    strategy = build_strategy(space, method, config, seed)
+    wrapped = Budget(space, evaluator, budget)
+    out = Path(out_dir) if out_dir is not None else None
+    state_path = out / "state.pt" if out is not None else None
+    meta = {"method": method, "seed": int(seed), "budget": int(budget), "config": to_dict(strategy.config)}
+    done, elapsed = False, 0.0
+    if state_path is not None and state_path.exists():
+        done, elapsed = _restore(state_path, meta, strategy, wrapped, evaluator)
+        log.info("resumed %s from iteration %d (%d queries%s)", state_path, strategy.iteration, wrapped.used,
+                 ", finished" if done else "")
+    start = last_write = time.perf_counter()
+
+    def wall() -> float:
+        return elapsed + time.perf_counter() - start
+
+    while not done:
+        wrapped.iteration = strategy.iteration
+        try:
+            more = strategy.step(wrapped)
+        except BudgetExhausted:
+            more = False
+        done = not more or wrapped.exhausted
+        if hook is not None and more:
+            hook(strategy.iteration, strategy, wrapped)
+        if state_path is not None:
+            _save(state_path, meta, strategy, wrapped, evaluator, done, wall())
+            if done or time.perf_counter() - last_write > write_every_s:
+                write_results(out, space, wrapped, meta, wall(), final=done, plot=plot and done)
+                last_write = time.perf_counter()
+    return SearchResult(method, int(seed), wrapped, strategy, wall(), out)
+
+
+def _save(path: Path, meta: dict, strategy: Strategy, budget: Budget, evaluator: Evaluator, done: bool, wall: float) -> None:
+    state = {
+        **meta,
+        "done": done,
+        "wall_s": wall,
+        "strategy": strategy.state_dict(),
+        "history": budget.state_dict(),
+        "evaluator": evaluator.state_dict() if hasattr(evaluator, "state_dict") else None,
+        "rng": get_rng_state(),
+    }
+    atomic_torch_save(state, path)
+
+
+def _restore(path: Path, meta: dict, strategy: Strategy, budget: Budget, evaluator: Evaluator) -> tuple[bool, float]:
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    for k in ("method", "seed", "budget", "config"):
+        if state.get(k) != meta[k]:
+            raise ValueError(f"{path} holds a run with a different {k} ({state.get(k)!r} != {meta[k]!r}); "
+                             f"use another output directory or delete it")
+    strategy.load_state_dict(state["strategy"])
+    budget.load_state_dict(state["history"])
+    if state.get("evaluator") is not None and hasattr(evaluator, "load_state_dict"):
+        evaluator.load_state_dict(state["evaluator"])
+    set_rng_state(state["rng"])
+    return bool(state["done"]), float(state["wall_s"])

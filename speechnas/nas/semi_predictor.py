@@ -1,0 +1,92 @@
+"""The semi-supervised predictor shared by SemiNAS and SemiNAS(RE): fit on labelled data, pseudo-label, refit.
+
+Targets are z-scores over the labelled set, clipped below at ``-target_clip`` (the few broken cells,
+e.g. NAS-Bench-201's 10%-accuracy ones, would otherwise dominate the MSE). Pseudo-labels are the
+predictor's own predictions on the unlabelled architectures, made before the second fit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from speechnas.nas.controller import Controller, ControllerConfig
+from speechnas.nas.controller_train import TrainConfig, predict, tokens_of, train_controller
+from speechnas.nas.space import Arch, SearchSpace
+
+
+@dataclass
+class PredictorConfig:
+    """Knobs of the controller's training (shared by SemiNAS, NAO and SemiNAS(RE))."""
+
+    unlabelled: int = -1  # M: pseudo-labelled architectures per iteration; -1 = all unqueried (finite space); 0 = none
+    upsample: int = 10  # labelled rows are repeated this many times next to the pseudo-labelled ones
+    pretrain_epochs: int = 300  # first training on the labelled set
+    train_epochs: int = 30  # later trainings on the labelled set (weights carry over)
+    semi_epochs: int = 2  # training on labelled (up-sampled) + pseudo-labelled
+    semi_batch_size: int = 1000  # batch size of that phase (its set is large; big batches are much cheaper)
+    target_clip: float = 3.0  # z-scored targets are clipped below at -target_clip (<= 0: no clipping)
+    device: str = "cpu"  # the controller is tiny: CPU is usually as fast as a GPU
+    controller: ControllerConfig = field(default_factory=ControllerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def normalise_targets(values: Sequence[float], clip: float) -> np.ndarray:
+    """z-scores over ``values``, clipped below at ``-clip`` (``clip <= 0``: no clipping)."""
+    v = np.asarray(values, dtype=np.float64)
+    z = (v - v.mean()) / (v.std() + 1e-8)
+    return np.maximum(z, -clip) if clip > 0 else z
+
+
+class SemiSupervisedPredictor:
+    """Owns the :class:`Controller`; :meth:`fit` runs one iteration's training (labelled, then semi-supervised)."""
+
+    def __init__(self, space: SearchSpace, cfg: PredictorConfig):
+        self.space, self.cfg = space, cfg
+        self.device = torch.device(cfg.device)
+        self.model = Controller(space.vocab_size, space.seq_len, cfg.controller).to(self.device)
+        self.fits = 0
+
+    def tokens(self, archs: Sequence[Arch]) -> torch.Tensor:
+        return tokens_of(self.space, archs, self.device)
+
+    def fit(self, archs: Sequence[Arch], values: Sequence[float], unlabelled: Sequence[Arch] = ()) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Train on (archs, values), pseudo-label ``unlabelled`` and retrain on both.
+
+        Returns the normalised labelled targets, the pseudo-labels and the training losses.
+        """
+        cfg = self.cfg
+        z = normalise_targets(values, cfg.target_clip)
+        x = self.tokens(archs)
+        y = torch.tensor(z, dtype=torch.float32, device=self.device)
+        epochs = cfg.pretrain_epochs if self.fits == 0 else cfg.train_epochs
+        info = {"labelled": len(archs), "train": train_controller(self.model, x, y, epochs, cfg.train)}
+        pseudo = np.zeros(0)
+        if len(unlabelled):
+            ux = self.tokens(unlabelled)
+            uy = predict(self.model, ux)
+            xs = torch.cat([x.repeat(cfg.upsample, 1), ux])
+            ys = torch.cat([y.repeat(cfg.upsample), uy])
+            real = torch.zeros(len(xs), dtype=torch.bool, device=self.device)
+            real[: len(x) * cfg.upsample] = True
+            semi_train = replace(cfg.train, batch_size=cfg.semi_batch_size)
+            info["semi"] = train_controller(self.model, xs, ys, cfg.semi_epochs, semi_train, rank_mask=real)
+            pseudo = uy.cpu().numpy()
+        info["unlabelled"] = len(unlabelled)
+        self.fits += 1
+        return z, pseudo, info
+
+    def predict(self, archs: Sequence[Arch]) -> np.ndarray:
+        """Predicted normalised scores of ``archs``."""
+        if not len(archs):
+            return np.zeros(0)
+        return predict(self.model, self.tokens(archs)).cpu().numpy()
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "fits": self.fits}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.fits = state["fits"]

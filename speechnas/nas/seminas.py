@@ -1,0 +1,129 @@
+"""SemiNAS (Luo et al., 2020, Algorithm 1); NAO is the same loop with no unlabelled architectures (M = 0).
+
+Iteration 0 queries N random architectures. Every later iteration:
+1. trains the controller on the labelled set, pseudo-labels M fresh unlabelled architectures (M = -1:
+   every unqueried key of a finite space, which the paper allows for small spaces) and trains on the
+   labelled set repeated ``upsample`` times plus the pseudo-labelled set
+   (:class:`~speechnas.nas.semi_predictor.SemiSupervisedPredictor`);
+2. takes the top-K of labelled and pseudo-labelled architectures by (true or predicted) score, highest
+   first, and moves them along the predictor's gradient with a growing step size until
+   ``new_per_iteration`` valid, never-queried architectures are found (dedup by canonical key);
+3. queries them, in one evaluator call.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from speechnas.nas.budget import Budget
+from speechnas.nas.controller_train import AscentConfig, allowed_mask, ascent_candidates
+from speechnas.nas.semi_predictor import PredictorConfig, SemiSupervisedPredictor
+from speechnas.nas.space import Arch, SearchSpace
+from speechnas.nas.strategy import Strategy, unseen_representatives
+
+
+@dataclass
+class SemiNASConfig(PredictorConfig):
+    """Every knob of SemiNAS (the controller's training knobs come from :class:`PredictorConfig`)."""
+
+    initial: int = 50  # N: random architectures queried first
+    new_per_iteration: int = 25  # architectures generated and queried per iteration
+    top_k: int = 100  # K: seeds of gradient ascent
+    iterations: int = 0  # L: iterations after the initial one; 0 = until the budget is used up
+    candidate_factor: float = 1.0  # generate this many times the quota, keep the best-predicted (1 = paper)
+    fill_random: bool = True  # top up with random architectures when ascent finds too few new ones
+    ascent: AscentConfig = field(default_factory=AscentConfig)
+
+
+def nao_config() -> SemiNASConfig:
+    """NAO as a preset of SemiNAS: no pseudo-labelled architectures."""
+    return SemiNASConfig(unlabelled=0)
+
+
+def draw_unlabelled(strategy: Strategy, budget: Budget, m: int) -> list[Arch]:
+    """M fresh random unqueried architectures (distinct keys); all of them when M = -1 or M covers the space."""
+    space = strategy.space
+    if m == 0:
+        return []
+    if hasattr(space, "enumerate") and (m < 0 or m >= space.size() - budget.used):
+        return unseen_representatives(space, budget)
+    if m < 0:
+        raise ValueError(f"unlabelled = -1 (the whole space) needs a finite space with enumerate(); {space.name} has none")
+    return strategy.sample_new(budget, m)
+
+
+class SemiNAS(Strategy):
+    name = "seminas"
+
+    def __init__(self, space: SearchSpace, config: SemiNASConfig, seed: int):
+        super().__init__(space, config, seed)
+        if config.unlabelled < 0 and not hasattr(space, "enumerate"):
+            raise ValueError(f"unlabelled = -1 (the whole space) needs a finite space with enumerate(); "
+                             f"{space.name} has none: set unlabelled to a number")
+        self.predictor = SemiSupervisedPredictor(space, config)
+        self.mask = allowed_mask(space, self.predictor.device)
+        self.log: list[dict] = []  # per-iteration diagnostics (losses, ascent step size reached)
+
+    def step(self, budget: Budget) -> bool:
+        cfg = self.config
+        if self.iteration == 0:
+            archs = self.sample_new(budget, min(cfg.initial, budget.remaining))
+            if archs:
+                budget.query(archs)
+            self.iteration += 1
+            return bool(archs)
+        if cfg.iterations and self.iteration > cfg.iterations:
+            return False
+        archs, values = budget.labelled()
+        unlabelled = draw_unlabelled(self, budget, cfg.unlabelled)
+        z, pseudo, info = self.predictor.fit(archs, values, unlabelled)
+        pool, scores = list(archs) + list(unlabelled), np.concatenate([z, pseudo])
+        n_new = min(cfg.new_per_iteration, budget.remaining)
+        order = np.argsort(-scores, kind="stable")[: cfg.top_k]
+        new, info["last_eta"] = self.generate([pool[i] for i in order], n_new, budget)
+        if len(new) < n_new and cfg.fill_random:
+            info["random_fill"] = n_new - len(new)
+            new += self.sample_new(budget, n_new - len(new), exclude={self.space.key(a) for a in new})
+        self.log.append({"iteration": self.iteration, **info})
+        if not new:
+            return False
+        budget.query(new)
+        self.iteration += 1
+        return True
+
+    def generate(self, seeds: list[Arch], n_new: int, budget: Budget) -> tuple[list[Arch], float | None]:
+        """Up to ``n_new`` new architectures by gradient ascent from ``seeds`` (best seed first), and the last step size."""
+        if n_new <= 0 or not seeds:
+            return [], None
+        want = max(n_new, int(round(n_new * self.config.candidate_factor)))
+        found: dict[str, Arch] = {}
+        eta = None
+        for eta, tokens in ascent_candidates(self.predictor.model, self.predictor.tokens(seeds), self.mask, self.config.ascent):
+            for row in tokens.tolist():
+                arch = self.space.decode(row)
+                if arch is None:
+                    continue
+                k = self.space.key(arch)
+                if not budget.seen_key(k) and k not in found:
+                    found[k] = arch
+                    if len(found) >= want:
+                        break
+            if len(found) >= want:
+                break
+        new = list(found.values())
+        if len(new) > n_new:  # screening: keep the best-predicted candidates
+            new = [new[i] for i in np.argsort(-self.predictor.predict(new), kind="stable")[:n_new]]
+        return new, eta
+
+    def predict(self, archs: list[Arch]) -> np.ndarray:
+        """Predicted (normalised) scores of ``archs`` (diagnostics, e.g. rank correlation with true accuracy)."""
+        return self.predictor.predict(archs)
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "predictor": self.predictor.state_dict(), "log": self.log}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.predictor.load_state_dict(state["predictor"])
+        self.log = list(state["log"])

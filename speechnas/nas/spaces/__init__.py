@@ -1,0 +1,1 @@
+"""Search spaces (plain Python objects implementing :class:`speechnas.nas.space.SearchSpace`)."""
