@@ -26,12 +26,23 @@ TOKEN_OP = {t: op for op, t in OP_TOKEN.items()}
 # position -> (column c, row r) for an edge token r -> c, or (c, None) for c's op token
 LAYOUT = [(c, r) for c in range(1, MAX_VERTICES) for r in list(range(c)) + [None]]
 SEQ_LEN = len(LAYOUT)  # 27
+_OUTPUT_COLUMN = LAYOUT.index((MAX_VERTICES - 1, 0))  # position of the first edge into the output (20)
 UPPER = [(i, j) for i in range(MAX_VERTICES) for j in range(i + 1, MAX_VERTICES)]  # the 21 edge slots
 
 
 @lru_cache(maxsize=1 << 18)
 def _key(cell: Cell) -> str:
     return cell_hash(cell)
+
+
+@lru_cache(maxsize=1 << 16)
+def _reachable(columns: tuple[int, ...]) -> frozenset[int]:
+    """Vertices 0..5 the input reaches, from the tokens of columns 1..5 (positions 0..19)."""
+    reach = {0}
+    for t, (c, r) in zip(columns, LAYOUT):
+        if r is not None and t == EDGE and r in reach:
+            reach.add(c)
+    return frozenset(reach)
 
 
 def _as_cell(arch) -> Cell:
@@ -120,19 +131,12 @@ class NasBench101Space:
         c, r = LAYOUT[position]
         if r is None:
             return [OUT] if c == MAX_VERTICES - 1 else [3, 4, 5]
-        prefix = [int(t) for t in prefix[:position]]
-        edges = sum(1 for t, (_, rr) in zip(prefix, LAYOUT) if rr is not None and t == EDGE)
+        prefix = list(prefix[:position])
+        edges = prefix.count(EDGE)  # token 2 only ever stands for an edge
         if c < MAX_VERTICES - 1:
             return [NO_EDGE, EDGE] if edges < MAX_EDGES - 1 else [NO_EDGE]  # keep one edge for the output
-        reach = {0}
-        into_out = set()
-        for t, (cc, rr) in zip(prefix, LAYOUT):
-            if rr is not None and t == EDGE:
-                if cc < MAX_VERTICES - 1 and rr in reach:
-                    reach.add(cc)
-                elif cc == MAX_VERTICES - 1:
-                    into_out.add(rr)
-        need = not (into_out & reach)
+        reach = _reachable(tuple(prefix[:_OUTPUT_COLUMN]))
+        need = not any(prefix[_OUTPUT_COLUMN + rr] == EDGE and rr in reach for rr in range(r))
         room = MAX_EDGES - edges
         if r in reach:
             if need:
@@ -176,14 +180,17 @@ class NasBench101Space:
 
 
 class NasBench101CatalogSpace(NasBench101Space):
-    """The space over the cells a loaded benchmark holds: uniform sampling over its unique cells, ``size()`` and
-    ``enumerate()``. With ``restrict=True`` (for partial files) only those cells are valid, and a mutant that
+    """The space over the cells a loaded benchmark holds: uniform sampling over its unique cells (or, with
+    ``sampling="adjacency"``, the notebook's Bernoulli edges), ``size()`` and ``enumerate()``. With ``restrict=True`` (for partial files) only those cells are valid, and a mutant that
     falls outside is replaced by the nearest held cell (fewest differing tokens, random tie-break)."""
 
-    def __init__(self, benchmark, restrict: bool = False, mutation_rate: float = 1.0):
+    def __init__(self, benchmark, restrict: bool = False, mutation_rate: float = 1.0, sampling: str = "uniform"):
         super().__init__(mutation_rate)
+        if sampling not in ("uniform", "adjacency"):
+            raise ValueError(f"sampling must be 'uniform' or 'adjacency', got {sampling!r}")
         self.benchmark = benchmark
         self.restrict = bool(restrict)
+        self.sampling = sampling
         self._tokens: np.ndarray | None = None
 
     def size(self) -> int:
@@ -194,6 +201,12 @@ class NasBench101CatalogSpace(NasBench101Space):
             yield self.benchmark.cell(row)
 
     def sample(self, rng: np.random.Generator) -> Cell:
+        if self.sampling == "adjacency":
+            for _ in range(100_000):
+                cell = super().sample(rng)
+                if self.is_valid(cell):
+                    return cell
+            raise RuntimeError("adjacency sampling found no cell of the restricted benchmark in 100,000 draws")
         return self.benchmark.cell(int(rng.integers(len(self.benchmark))))
 
     def is_valid(self, arch) -> bool:

@@ -1,0 +1,56 @@
+"""NAS-Bench-101 recipe: the presets encode the paper's settings; stages 0-3 run end to end on the demo file."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, shared_path
+from speechnas.nas.nasbench101.experiment import ExperimentConfig
+from speechnas.utils.config import load_config
+
+RECIPE = REPO / "recipes" / "nasbench101"
+
+
+@pytest.mark.parametrize("conf", sorted(p.name for p in (RECIPE / "conf").glob("*.yaml")))
+def test_every_preset_loads(conf):
+    cfg = load_config(ExperimentConfig, RECIPE / "conf" / conf)
+    for method in cfg.methods:
+        assert method in ("seminas", "nao", "re", "random", "seminas_re")
+
+
+@pytest.mark.parametrize("conf, n, new, iters, up", [("q300.yaml", 100, 100, 2, 100), ("q2000.yaml", 1100, 300, 3, 10)])
+def test_paper_settings(conf, n, new, iters, up):
+    cfg = load_config(ExperimentConfig, RECIPE / "conf" / conf)
+    s = cfg.seminas
+    assert (s.initial, s.unlabelled, s.top_k, s.new_per_iteration, s.iterations, s.upsample) == (n, 10000, 100, new, iters, up)
+    assert cfg.budget == n + iters * new and cfg.report.reference == 94.32 and cfg.report.field == "test_accuracy"
+    assert (cfg.nao.initial, cfg.nao.unlabelled, cfg.nao.new_per_iteration, cfg.nao.iterations) == (n, 0, new, iters)
+    assert {"seminas", "nao", "re", "random"} <= set(cfg.methods)
+
+
+def test_demo_recipe_stages_0_to_3(tmp_path):
+    shared = shared_path("data", "nasbench").parent.parent
+    exp = tmp_path / "exp"
+    overrides = ("--budget 16 --seeds 1 --seminas.initial 8 --seminas.new_per_iteration 4 --seminas.pretrain_epochs 3 "
+                 "--seminas.train_epochs 1 --seminas.semi_epochs 1 --seminas.ascent.step_max 2 "
+                 "--seminas.controller.hidden_size 8 --re.population 8 --re.tournament 3")
+    env = {**os.environ, "SPEECHNAS_SHARED": str(shared), "SPEECHNAS_PROGRESS": "0"}
+    cmd = ["bash", str(RECIPE / "run.sh"), "--demo", "true", "--nb101-file", str(tmp_path / "demo.tfrecord"),
+           "--exp-dir", str(exp), "--nj", "2", "--methods", "seminas,re", "--overrides", overrides]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads((exp / "benchmark.json").read_text())["cells"] == 321
+    report = json.loads((exp / "report.json").read_text())
+    assert set(report["methods"]) == {"seminas", "re"}
+    for m in report["methods"].values():
+        assert m["runs"] == 1 and m["mean_queries"] == 16 and m["median_rank"] >= 1
+        assert 0 <= m["mean_regret"] < 10 and len(m["mean_curve"]) == 16
+    run = json.loads((exp / "seminas" / "seed0" / "run.json").read_text())
+    assert run["evaluator"]["unique_hashes"] == run["queries"] == 16
+    assert (exp / "report.png").stat().st_size > 1000 and "regret against" in (exp / "report.txt").read_text()
+    with pytest.raises(subprocess.CalledProcessError):  # a bad option fails with its name
+        subprocess.run(["bash", str(RECIPE / "run.sh"), "--no-such-option", "1"], check=True, capture_output=True)
