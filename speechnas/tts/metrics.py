@@ -24,7 +24,8 @@ def _valid_mask(text_lengths: torch.Tensor, feats_lengths: torch.Tensor, t: int,
 def select_attention(attentions: Sequence[torch.Tensor], text_lengths: torch.Tensor, feats_lengths: torch.Tensor,
                      eos: bool = True) -> torch.Tensor:
     """One ``(T, S)`` map per utterance: per layer the head with the largest sum over frames of the max over
-    tokens ("most focused"), then the layer whose chosen head scores highest. Returns ``(B, T, S)``."""
+    tokens ("most focused"), then the layer whose chosen head scores highest. Returns ``(B, T, S)`` with
+    padding (and the EOS column) zeroed."""
     best_score, best_map = None, None
     for att in attentions:  # (B, h, T, S)
         b, h, t, s = att.shape
@@ -50,12 +51,13 @@ def diagonal_focus_rate(attn: torch.Tensor, text_lengths: torch.Tensor, feats_le
     """
     b, t, s = attn.shape
     mask = _valid_mask(text_lengths, feats_lengths, t, s, eos)
-    src = (text_lengths - 1 if eos else text_lengths).float()[:, None, None]
-    tgt = feats_lengths.float()[:, None, None]
+    f64 = torch.float32 if attn.device.type == "mps" else torch.float64  # exact band edges where possible
+    src = (text_lengths - 1 if eos else text_lengths).to(f64)[:, None, None]
+    tgt = feats_lengths.to(f64)[:, None, None]
     k = src / tgt
     w = torch.clamp(tgt / band_factor, max=max_width)
-    x = torch.arange(t, device=attn.device, dtype=torch.float32)[None, :, None]
-    y = torch.arange(s, device=attn.device, dtype=torch.float32)[None, None, :]
+    x = torch.arange(t, device=attn.device, dtype=f64)[None, :, None]
+    y = torch.arange(s, device=attn.device, dtype=f64)[None, None, :]
     band = (k * (x - w) <= y) & (y <= k * (x + w))
     a = attn.float() * mask.float()
     return (a * band.float()).sum(dim=(1, 2)) / a.sum(dim=(1, 2)).clamp(min=1e-12)

@@ -112,8 +112,8 @@ class Trainer:
         path = Path(path) if path is not None else find_latest_checkpoint(self.ckpt_dir)
         if path is None:
             return False
-        state = load_checkpoint(path, model=self.model, optimizer=self.optimizer, scaler=self.scaler,
-                                map_location=self.device)
+        # CPU first: the RNG states must stay CPU tensors; weights and optimizer state follow their parameters
+        state = load_checkpoint(path, model=self.model, optimizer=self.optimizer, scaler=self.scaler, map_location="cpu")
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
         extra = state.get("extra") or {}
         self.batch_in_epoch = int(extra.get("batch_in_epoch", 0))
