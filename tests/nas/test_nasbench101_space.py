@@ -158,6 +158,8 @@ def test_decode_rejects_wrong_kinds_and_invalid_cells(cells):
         bad[pos] = tok
         assert space.decode(bad) is None
     assert space.decode(tokens[:-1]) is None
+    with pytest.raises(ValueError, match="unknown interior op"):
+        space.encode(Cell.from_lists(cells[0].matrix, ["input"] + ["conv5x5"] * 5 + ["output"]))
     assert space.decode([1] * 26 + [6]) is None  # no edges: input does not reach output
     # SemiNAS's zero-padded short form (2 vertices: input -> output) is understood
     assert prune(space.decode([2, 6] + [0] * 25)) == from_str("0100|input,output")

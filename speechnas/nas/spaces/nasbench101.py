@@ -16,8 +16,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from speechnas.nas.nasbench101.graph import (MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, embed7, from_str,
-                                             invalid_reason, prune, to_str)
+from speechnas.nas.nasbench101.graph import (MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, check_structure, embed7,
+                                             from_str, invalid_reason, to_str)
 from speechnas.nas.nasbench101.hashing import cell_hash
 
 NO_EDGE, EDGE, OUT = 1, 2, 6
@@ -92,7 +92,11 @@ class NasBench101Space:
 
     # -- encodings -------------------------------------------------------------------------------------------
     def encode(self, arch) -> list[int]:
-        cell = embed7(_as_cell(arch))
+        cell = _as_cell(arch)
+        why = check_structure(cell)
+        if why:
+            raise ValueError(f"not a NAS-Bench-101 cell ({why}): {arch!r}")
+        cell = embed7(cell)
         m, ops = cell.matrix, cell.ops
         return [m[r][c] + 1 if r is not None else OP_TOKEN[ops[c]] for c, r in LAYOUT]
 
