@@ -172,6 +172,15 @@ def test_write_records_round_trips_through_the_reader(tmp_path):
     assert table.metrics[0, 0, 1, 1].tolist() == [21.0, 0.9, 0.8, 0.7]
 
 
+def test_hash_with_trailing_zero_bytes_round_trips(tmp_path):
+    path = tmp_path / "z.tfrecord"
+    hashes = ["ab" * 14 + "0000", "00" * 16, "ff" * 15 + "00"]
+    write_records(path, [format_payload(h, 108, CELL, EVALS, 7) for h in hashes])
+    table = read_tfrecord(path)
+    assert sorted(table.hash_hex(r) for r in range(3)) == sorted(hashes)
+    assert [table.hash_hex(table.row_of(h)) for h in hashes] == hashes and table.row_of("ab" * 16) is None
+
+
 # -- cache -------------------------------------------------------------------------------------------------------------------
 def test_cache_is_used_then_rebuilt_when_the_source_changes(fixture_bytes, tmp_path, monkeypatch):
     path = tmp_path / "nasbench_only108.tfrecord"
@@ -211,6 +220,15 @@ def test_cache_is_used_then_rebuilt_when_the_source_changes(fixture_bytes, tmp_p
     assert NasBench101.load(path).repeats(row)[0, 2] == 0.25 and len(calls) == 2
 
 
+def test_damaged_cache_is_rebuilt(fixture_bytes, tmp_path):
+    path = tmp_path / "f.tfrecord"
+    path.write_bytes(fixture_bytes)
+    NasBench101.load(path)
+    cache = cache_mod.default_cache_path(path)
+    cache.write_bytes(cache.read_bytes()[:5000])
+    assert len(NasBench101.load(path)) == 30 and cache_mod.read_cache_meta(cache) is not None
+
+
 def test_unwritable_cache_location_still_loads(fixture_bytes, tmp_path, caplog):
     path = tmp_path / "f.tfrecord"
     path.write_bytes(fixture_bytes)
@@ -218,3 +236,13 @@ def test_unwritable_cache_location_still_loads(fixture_bytes, tmp_path, caplog):
     blocker.write_text("x")
     bench = NasBench101.load(path, cache_path=blocker / "c.npz")
     assert len(bench) == 30 and "could not write" in caplog.text
+
+
+def test_synthetic_files_read_back(tmp_path):
+    from speechnas.nas.nasbench101.synthetic import write_searchable, write_synthetic
+
+    write_synthetic(tmp_path / "s.tfrecord", num_cells=40, seed=1)
+    table = read_tfrecord(tmp_path / "s.tfrecord")
+    assert (len(table), table.num_records, table.metrics.dtype) == (40, 120, np.float32)
+    assert write_searchable(tmp_path / "v.tfrecord", num_cells=25) == 75
+    assert len(read_tfrecord(tmp_path / "v.tfrecord", verify_hashes=True)) == 25  # real hashes of valid cells

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from speechnas.utils.io import atomic_write_with
 
 FORMAT = "speechnas-nasbench101-cache-v1"
 _ARRAYS = ("hashes", "num_vertices", "adjacency", "ops", "params", "epochs", "metrics", "n_repeats")
+_BROKEN = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)  # what a damaged cache file raises
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +47,7 @@ def read_cache_meta(cache_path: str | os.PathLike) -> dict | None:
     try:
         with np.load(cache_path) as z:
             return json.loads(str(z["meta"]))
-    except (OSError, ValueError, KeyError):
+    except _BROKEN:
         return None
 
 
@@ -92,11 +94,15 @@ def load_table(source: str | os.PathLike, cache_path: str | os.PathLike | None =
     cache_path = Path(cache_path) if cache_path else default_cache_path(source)
     why = "rebuild requested" if rebuild else stale_reason(source, cache_path)
     if why is None:
-        table = load_cache(cache_path)
-        if table.meta.get("source_mtime_ns") != source.stat().st_mtime_ns:  # same content, touched: refresh mtime
-            table.meta.update(_source_meta(source, table.meta["source_sha256"]))
-            _try_save(table, cache_path)
-        return table
+        try:
+            table = load_cache(cache_path)
+        except _BROKEN as e:  # damaged cache file: rebuild it
+            why = f"cache unreadable ({e})"
+        else:
+            if table.meta.get("source_mtime_ns") != source.stat().st_mtime_ns:  # same content, touched
+                table.meta.update(_source_meta(source, table.meta["source_sha256"]))
+                _try_save(table, cache_path)
+            return table
     log.info("building NAS-Bench-101 cache %s (%s)", cache_path, why)
     table = read_tfrecord(source, verify_hashes=verify_hashes)
     table.meta = _source_meta(source)
