@@ -6,8 +6,9 @@ Tokens are ``op index + 1`` (0 is the controller's start/padding symbol), so ``v
 
 Canonical key: NAS-Bench-201's own isomorphism string (``to_unique_str(consider_zero=True)`` in its API):
 ``none`` is zero, ``skip_connect`` is identity and each node is a sorted sum of its incoming terms, so
-cells that differ only in the order of equal sums (e.g. nodes 1 and 2 swapped when no edge joins them)
-or in the op after a ``none`` edge into node 1 share a key. This folds the 15,625 cells into the 6,466 unique
+cells that differ only in the order of the terms of a sum (e.g. with ``skip_connect`` on edge 0->1, node 1
+equals node 0 and edges 0->2 and 1->2 may trade ops) or in the op after a ``none`` edge into node 1
+share a key. This folds the 15,625 cells into the 6,466 unique
 cells the benchmark's authors count.
 """
 from __future__ import annotations

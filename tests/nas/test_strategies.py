@@ -1,0 +1,75 @@
+"""Every strategy on a toy arithmetic space (score = sum of the values): finds the optimum, batches its
+queries, stops when the space is exhausted, and its first B queries do not depend on the total budget."""
+from __future__ import annotations
+
+import pytest
+
+from speechnas.nas.controller import ControllerConfig
+from speechnas.nas.controller_train import AscentConfig, TrainConfig
+from speechnas.nas.evaluator import Result
+from speechnas.nas.evolution import EvolutionConfig, SemiNASREConfig
+from speechnas.nas.random_search import RandomSearchConfig
+from speechnas.nas.run import STRATEGIES, run_search
+from speechnas.nas.seminas import SemiNASConfig
+from speechnas.nas.spaces.toy import ToySpace, sum_evaluator
+
+SMALL = dict(pretrain_epochs=60, train_epochs=10, semi_epochs=1, semi_batch_size=100,
+             controller=ControllerConfig(hidden_size=16), train=TrainConfig(lr=5e-3))
+ASCENT = AscentConfig(step_start=1.0, step_growth=1.0, step_max=10.0)
+
+
+def small_config(method: str):
+    return {
+        "seminas": SemiNASConfig(initial=10, new_per_iteration=5, top_k=20, ascent=ASCENT, **SMALL),
+        "nao": SemiNASConfig(initial=10, new_per_iteration=5, top_k=20, ascent=ASCENT, **{**SMALL, "unlabelled": 0}),
+        "seminas_re": SemiNASREConfig(population=10, tournament=3, children_per_iteration=5, screen_factor=4, **SMALL),
+        "re": EvolutionConfig(population=10, tournament=3),
+        "random": RandomSearchConfig(batch_size=5),
+    }[method]
+
+
+class Recording:
+    search_metric = "score"
+
+    def __init__(self):
+        self.calls = []
+
+    def evaluate(self, archs):
+        self.calls.append(len(archs))
+        return [Result({"score": float(sum(a))}) for a in archs]
+
+
+def test_every_method_is_in_the_table():
+    assert set(STRATEGIES) == {"seminas", "nao", "re", "random", "seminas_re"}
+    with pytest.raises(ValueError, match="unknown search method 'bo'.*nao"):
+        run_search(ToySpace(), sum_evaluator(), "bo", None, 5)
+
+
+@pytest.mark.parametrize("method", ["seminas", "nao", "seminas_re", "re"])
+def test_finds_the_optimum_of_the_toy_space(method):
+    space = ToySpace([(1, 2, 3, 4)] * 4)  # 256 architectures, unique optimum (4, 4, 4, 4)
+    ev = Recording()
+    res = run_search(space, ev, method, small_config(method), budget=70, seed=0)
+    assert res.budget.used == 70 and res.budget.best().arch == (4, 4, 4, 4)
+    assert len(ev.calls) < 70 and max(ev.calls) >= 5  # batched: never one evaluator call per architecture
+
+
+def test_random_search_covers_a_finite_space_and_stops():
+    space = ToySpace([(1, 2, 3, 4)] * 3)
+    res = run_search(space, sum_evaluator(), "random", small_config("random"), budget=1000, seed=0)
+    assert res.budget.used == 64 and res.budget.best().arch == (4, 4, 4)
+
+
+@pytest.mark.parametrize("method", sorted(STRATEGIES))
+def test_stops_when_every_key_is_queried(method):
+    space = ToySpace([(1, 2)] * 3, commutative=True)  # 4 keys
+    res = run_search(space, sum_evaluator(), method, small_config(method), budget=50, seed=1)
+    assert res.budget.used == 4 and res.budget.best().metrics["score"] == 6.0
+
+
+@pytest.mark.parametrize("method", ["seminas", "re"])
+def test_first_queries_do_not_depend_on_the_total_budget(method):
+    space = ToySpace([(1, 2, 3, 4, 5)] * 4)
+    short = run_search(space, sum_evaluator(), method, small_config(method), budget=17, seed=3)
+    long = run_search(space, sum_evaluator(), method, small_config(method), budget=26, seed=3)
+    assert [q.arch for q in short.budget.history] == [q.arch for q in long.budget.history[:17]]
