@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from speechnas.bin.nasbench101_common import parse, parser
-from speechnas.nas.nasbench101.report import table, write_report
+from speechnas.nas.nasbench101.report import write_report
 
 
 def main() -> None:
@@ -11,8 +11,8 @@ def main() -> None:
     args, cfg = parse(p)
     if not args.exp_dir:
         p.error("--exp-dir is required")
-    summary = write_report(args.exp_dir, cfg)
-    print(table(summary), end="")
+    write_report(args.exp_dir, cfg)
+    print(open(f"{args.exp_dir}/report.txt", encoding="utf-8").read(), end="")
     print(f"written: {args.exp_dir}/report.json, report.txt, report.png")
 
 

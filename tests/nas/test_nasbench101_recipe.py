@@ -26,7 +26,7 @@ def test_paper_settings(conf, n, new, iters, up):
     cfg = load_config(ExperimentConfig, RECIPE / "conf" / conf)
     s = cfg.seminas
     assert (s.initial, s.unlabelled, s.top_k, s.new_per_iteration, s.iterations, s.upsample) == (n, 10000, 100, new, iters, up)
-    assert cfg.budget == n + iters * new and cfg.report.reference == 94.32 and cfg.report.field == "test_accuracy"
+    assert cfg.budget == n + iters * new and cfg.report.reference == 94.32 and cfg.report.metric == "test_acc"
     assert (cfg.nao.initial, cfg.nao.unlabelled, cfg.nao.new_per_iteration, cfg.nao.iterations) == (n, 0, new, iters)
     assert {"seminas", "nao", "re", "random"} <= set(cfg.methods)
 
@@ -44,12 +44,17 @@ def test_demo_recipe_stages_0_to_3(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads((exp / "benchmark.json").read_text())["cells"] == 321
     report = json.loads((exp / "report.json").read_text())
-    assert set(report["methods"]) == {"seminas", "re"}
-    for m in report["methods"].values():
-        assert m["runs"] == 1 and m["mean_queries"] == 16 and m["median_rank"] >= 1
-        assert 0 <= m["mean_regret"] < 10 and len(m["mean_curve"]) == 16
+    assert set(report["methods"]) == set(report["nasbench101"]["methods"]) == {"seminas", "re"}
+    assert report["budgets"] == [16] and report["report_metric"] == "valid_mean_acc"
+    for method, m in report["methods"].items():
+        assert m["runs"] == 1 and len(m["curve_mean"]) == 16
+        nb = report["nasbench101"]["methods"][method]["16"]
+        (seed,) = nb["per_seed"]
+        assert nb["rank_median"] >= 1 and 0 <= nb["regret_mean"] < 10
+        assert seed["value"] == m["at"]["16"]["mean"] and seed["regret"] == report["nasbench101"]["reference"] - seed["value"]
     run = json.loads((exp / "seminas" / "seed0" / "run.json").read_text())
     assert run["evaluator"]["unique_hashes"] == run["queries"] == 16
-    assert (exp / "report.png").stat().st_size > 1000 and "regret against" in (exp / "report.txt").read_text()
+    text = (exp / "report.txt").read_text()
+    assert (exp / "report.png").stat().st_size > 1000 and "regret against" in text and "median rank" in text
     with pytest.raises(subprocess.CalledProcessError):  # a bad option fails with its name
         subprocess.run(["bash", str(RECIPE / "run.sh"), "--no-such-option", "1"], check=True, capture_output=True)

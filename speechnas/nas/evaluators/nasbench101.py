@@ -53,6 +53,7 @@ class NasBench101Evaluator:
         metrics = {
             "valid_acc": 100.0 * valid,
             "test_acc": 100.0 * _nanmean(final[:, 3]),  # report only: mean over repeats, final epoch
+            "valid_mean_acc": 100.0 * _nanmean(final[:, 2]),  # report only: mean validation over repeats
             "train_acc": 100.0 * train,
             "repeat_test_acc": 100.0 * test,
             "params": float(b.params(row)),
