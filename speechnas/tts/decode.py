@@ -102,13 +102,14 @@ def _loop(model, memory, memory_pad, masks, arch, limit, fixed, cfg, constraint,
         frame = res["mel"][:, -1]
         prob = torch.sigmoid(res["stop_logits"][:, -1].float())
         step_att = [a[:, :, -1] for a in res["attentions"]]  # (B', h, S)
-        mel[active, t] = frame.to(mel.dtype)
-        stop_probs[active, t] = prob.to(stop_probs.dtype)
+        rows_out = slice(None) if active.shape[0] == b else active  # plain slicing while no utterance has ended
+        mel[rows_out, t] = frame.to(mel.dtype)
+        stop_probs[rows_out, t] = prob.to(stop_probs.dtype)
         if keep_attention:
             if attn is None:
                 attn = [memory.new_zeros(b, a.shape[1], t_max, s) for a in step_att]
             for buf, a in zip(attn, step_att):
-                buf[active, :, t] = a.to(buf.dtype)
+                buf[rows_out, :, t] = a.to(buf.dtype)
         if constraint is not None:
             constraint.update(step_att)
         done = (t + 1) >= rows["limit"]

@@ -35,6 +35,15 @@ def reorder_state(state, index: torch.Tensor):
     return state
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` that costs nothing when inactive (eval mode or p = 0): decoding calls it per frame and layer."""
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        return super().__call__(x)
+
+
 def sinusoidal_positions(positions: torch.Tensor, dim: int) -> torch.Tensor:
     """Transformer sinusoids for integer ``positions`` ``(t,)``: ``(t, dim)`` (sin on even, cos on odd channels)."""
     half = dim // 2
@@ -117,8 +126,12 @@ class CrossAttention(nn.Module):
             logits = logits + bias
         if memory_pad is not None:
             logits = logits.masked_fill(memory_pad[:, None, None, :], float("-inf"))
-        weights = torch.softmax(logits.float(), dim=-1).to(q.dtype)
-        y = torch.matmul(F.dropout(weights, self.dropout, self.training), v)
+        weights = torch.softmax(logits.float(), dim=-1)
+        if weights.dtype != q.dtype:
+            weights = weights.to(q.dtype)
+        if self.training and self.dropout > 0:
+            weights = F.dropout(weights, self.dropout, True)
+        y = torch.matmul(weights, v)
         return self.out(_merge_heads(y)), weights
 
 
@@ -171,7 +184,7 @@ class ConvFeedForward(nn.Module):
         conv_cls = CausalConv if causal else SameConv
         self.conv = conv_cls(dim, expansion * dim, kernel)
         self.proj = nn.Linear(expansion * dim, dim)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None = None, state: dict | None = None) -> torch.Tensor:
         h = self.conv(x, state) if self.causal else self.conv(x, pad_mask)

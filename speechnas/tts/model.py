@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from speechnas.tts.arch import TTSArch, from_str
-from speechnas.tts.layers import sinusoidal_positions
+from speechnas.tts.layers import Dropout, sinusoidal_positions
 from speechnas.tts.ops import make_decoder_op, make_encoder_op
 
 LOW_RESOURCE_ARCH = "enc: tf8 tf8 conv13 conv9 conv21 conv9 | dec: tf4 conv5 conv13 conv5 lstm conv21"
@@ -80,7 +80,7 @@ class Postnet(nn.Module):
         super().__init__()
         dims = [n_mels] + [channels] * (layers - 1) + [n_mels]
         self.convs = nn.ModuleList(nn.Conv1d(a, b, kernel, padding=kernel // 2) for a, b in zip(dims[:-1], dims[1:]))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, mel: torch.Tensor, pad_mask: torch.Tensor | None = None) -> torch.Tensor:
         h = mel.transpose(1, 2)
@@ -123,7 +123,16 @@ class TTSBackbone(nn.Module):
         self.proj = nn.Linear(h, cfg.n_mels + 1)
         self.postnet = (Postnet(cfg.n_mels, cfg.postnet_channels, cfg.postnet_layers, cfg.postnet_kernel,
                                 cfg.postnet_dropout) if cfg.postnet else None)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
+        self._pe: torch.Tensor | None = None  # sinusoid table, grown on demand (not part of the state dict)
+
+    def positions(self, start: int, length: int, device: torch.device) -> torch.Tensor:
+        """Sinusoids of positions ``start .. start + length - 1``: ``(length, hidden)``."""
+        end = start + length
+        if self._pe is None or self._pe.shape[0] < end or self._pe.device != device:
+            size = max(end, 1024, 2 * (self._pe.shape[0] if self._pe is not None else 0))
+            self._pe = sinusoidal_positions(torch.arange(size, device=device), self.cfg.hidden_size)
+        return self._pe[start:end]
 
     def encoder_op(self, index: int, arch: TTSArch | None) -> nn.Module:
         raise NotImplementedError
@@ -134,7 +143,7 @@ class TTSBackbone(nn.Module):
     def encode(self, text: torch.Tensor, text_lengths: torch.Tensor, arch: TTSArch | None = None):
         """``text`` (B, L) -> (memory (B, L, C), memory_pad (B, L) True at padding)."""
         pad = pad_mask_from_lengths(text_lengths, text.shape[1])
-        pos = sinusoidal_positions(torch.arange(text.shape[1], device=text.device), self.cfg.hidden_size)
+        pos = self.positions(0, text.shape[1], text.device)
         x = self.embed(text) * math.sqrt(self.cfg.hidden_size) + self.enc_pos_scale * pos
         x = self.dropout(x)
         for i in range(self.cfg.encoder_layers):
@@ -150,7 +159,7 @@ class TTSBackbone(nn.Module):
         (B, t) and ``attentions`` (per layer (B, heads, t, S)). ``prenet_masks`` are for these ``t`` frames."""
         start = 0 if state is None else state.get("pos", 0)
         t = prev.shape[1]
-        pos = sinusoidal_positions(torch.arange(start, start + t, device=prev.device), self.cfg.hidden_size)
+        pos = self.positions(start, t, prev.device)
         x = self.dropout(self.prenet(prev, prenet_masks) + self.dec_pos_scale * pos)
         layer_states = None
         if state is not None:

@@ -18,7 +18,7 @@ from torch import nn
 
 from speechnas.tts.arch import op_kind
 from speechnas.tts.layers import (
-    CausalConv, ConvFeedForward, CrossAttention, SameConv, SelfAttention, init_conv_, substate,
+    CausalConv, ConvFeedForward, CrossAttention, Dropout, SameConv, SelfAttention, init_conv_, substate,
 )
 
 
@@ -34,7 +34,7 @@ class EncoderConv(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.conv = SameConv(dim, dim, kernel)
         init_conv_(self.conv.conv, dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None) -> torch.Tensor:
         return x + self.dropout(F.relu(self.conv(self.norm(x), pad_mask)))
@@ -48,7 +48,7 @@ class EncoderTransformer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.attn = SelfAttention(dim, heads, attention_dropout)
         self.ffn = ConvFeedForward(dim, dropout=dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None) -> torch.Tensor:
         x = x + self.dropout(self.attn(self.norm1(x), pad_mask))
@@ -63,7 +63,7 @@ class EncoderLSTM(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.lstm = nn.LSTM(dim, dim, batch_first=True, bidirectional=True)
         self.proj = nn.Linear(2 * dim, dim)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None) -> torch.Tensor:
         h = self.norm(x)
@@ -87,7 +87,7 @@ class DecoderConv(nn.Module):
         self.conv = CausalConv(dim, dim, kernel)
         init_conv_(self.conv.conv, dropout)
         self.cross = CrossAttention(dim, cross_heads, attention_dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x, memory, memory_pad, state=None, cross_bias=None):
         x = x + self.dropout(F.relu(self.conv(self.norm1(x), substate(state, "conv"))))
@@ -105,7 +105,7 @@ class DecoderTransformer(nn.Module):
         self.self_attn = SelfAttention(dim, heads, attention_dropout)
         self.cross = CrossAttention(dim, heads, attention_dropout)
         self.ffn = ConvFeedForward(dim, dropout=dropout, causal=True)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x, memory, memory_pad, state=None, cross_bias=None):
         x = x + self.dropout(self.self_attn(self.norm1(x), causal=True, state=substate(state, "self")))
@@ -123,7 +123,7 @@ class DecoderLSTM(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.lstm = nn.LSTM(dim, dim, batch_first=True)
         self.cross = CrossAttention(dim, cross_heads, attention_dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     @staticmethod
     def initial_state(memory: torch.Tensor, memory_pad: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
