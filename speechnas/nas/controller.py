@@ -20,7 +20,7 @@ _HALF = math.sqrt(0.5)
 class ControllerConfig:
     """Sizes of the encoder-predictor-decoder."""
 
-    hidden_size: int = 32  # H: token embedding, LSTM state (per direction) and architecture embedding
+    hidden_size: int = 16  # H: token embedding, LSTM state (per direction) and architecture embedding
     mlp_hidden: int = 16  # predictor MLP width (the official NASBench model is H=64, MLP 16)
     mlp_layers: int = 2  # hidden layers of the residual predictor MLP
     dropout: float = 0.1

@@ -35,8 +35,8 @@ class EvolutionConfig:
 class SemiNASREConfig(PredictorConfig):
     population: int = 30
     tournament: int = 10
-    children_per_iteration: int = 10  # children queried per iteration (the predictor is retrained per iteration)
-    screen_factor: int = 10  # mutated candidates per queried child; the best-predicted are queried
+    children_per_iteration: int = 15  # children queried per iteration (the predictor is retrained per iteration)
+    screen_factor: int = 5  # mutated candidates per queried child; the best-predicted are queried
     mutation_tries: int = 50
 
 

@@ -25,12 +25,13 @@ class PredictorConfig:
     upsample: int = 10  # labelled rows are repeated this many times next to the pseudo-labelled ones
     pretrain_epochs: int = 300  # first training on the labelled set
     train_epochs: int = 30  # later trainings on the labelled set (weights carry over)
-    semi_epochs: int = 2  # training on labelled (up-sampled) + pseudo-labelled
-    semi_batch_size: int = 1000  # batch size of that phase (its set is large; big batches are much cheaper)
+    semi_epochs: int = 1  # training on labelled (up-sampled) + pseudo-labelled
+    semi_batch_size: int = 100  # batch size of that phase
     target_clip: float = 3.0  # z-scored targets are clipped below at -target_clip (<= 0: no clipping)
     device: str = "cpu"  # the controller is tiny: CPU is usually as fast as a GPU
     controller: ControllerConfig = field(default_factory=ControllerConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=5e-3))  # 5e-3: the decoder learns to
+    # reconstruct within a few hundred steps (1e-3 needs ~1000), which gradient-ascent generation relies on
 
 
 def normalise_targets(values: Sequence[float], clip: float) -> np.ndarray:

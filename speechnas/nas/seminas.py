@@ -27,8 +27,8 @@ from speechnas.nas.strategy import Strategy, unseen_representatives
 class SemiNASConfig(PredictorConfig):
     """Every knob of SemiNAS (the controller's training knobs come from :class:`PredictorConfig`)."""
 
-    initial: int = 50  # N: random architectures queried first
-    new_per_iteration: int = 25  # architectures generated and queried per iteration
+    initial: int = 30  # N: random architectures queried first
+    new_per_iteration: int = 15  # architectures generated and queried per iteration
     top_k: int = 100  # K: seeds of gradient ascent
     iterations: int = 0  # L: iterations after the initial one; 0 = until the budget is used up
     candidate_factor: float = 1.0  # generate this many times the quota, keep the best-predicted (1 = paper)
