@@ -21,12 +21,16 @@ def substate(state: dict | None, name: str) -> dict | None:
 
 
 def reorder_state(state, index: torch.Tensor):
-    """Select batch rows ``index`` of every tensor in a (nested) state, in place for dicts; returns the state."""
+    """Select batch rows ``index`` of every tensor in a (nested) state, in place for dicts; returns the state.
+
+    Dict keys starting with ``_`` hold batch-independent values (e.g. a reshaped weight) and are left alone.
+    """
     if isinstance(state, torch.Tensor):
         return state.index_select(0, index)
     if isinstance(state, dict):
         for k, v in state.items():
-            state[k] = reorder_state(v, index)
+            if not (isinstance(k, str) and k.startswith("_")):
+                state[k] = reorder_state(v, index)
         return state
     if isinstance(state, list):
         return [reorder_state(v, index) for v in state]
@@ -138,7 +142,9 @@ class CrossAttention(nn.Module):
 class CausalConv(nn.Module):
     """1-D convolution over time that sees only the current and the ``kernel - 1`` previous frames.
 
-    Incrementally, ``state["buf"]`` holds the last ``kernel - 1`` input frames (zeros before the start).
+    Incrementally, ``state["buf"]`` holds the last ``kernel - 1`` input frames (zeros before the start); a
+    single-frame step runs as one matrix product with the weight flattened once per decoding session (on CPU
+    2-3x cheaper than a tiny conv1d call).
     """
 
     def __init__(self, c_in: int, c_out: int, kernel: int, bias: bool = True):
@@ -157,6 +163,12 @@ class CausalConv(nn.Module):
                     buf = x.new_zeros(x.shape[0], k - 1, x.shape[2])
                 x = torch.cat([buf, x], dim=1)
                 state["buf"] = x[:, -(k - 1):]
+        if state is not None and x.shape[1] == k:  # exactly one output frame
+            flat = state.get("_weight")
+            if flat is None:
+                w = self.conv.weight  # (out, in, k) -> (out, k * in), matching the (k, in) frame window
+                flat = state["_weight"] = w.permute(0, 2, 1).reshape(w.shape[0], -1)
+            return F.linear(x.reshape(x.shape[0], 1, -1), flat, self.conv.bias)
         return self.conv(x.transpose(1, 2)).transpose(1, 2)
 
 
