@@ -99,7 +99,7 @@ def train_controller(model: Controller, tokens: torch.Tensor, targets: torch.Ten
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip, foreach=True)
             opt.step()
             totals += [mse.item() * len(idx), nll.item() * len(idx), float(rank.detach()) * len(idx)]
-        stats = {"mse": totals[0] / n, "nll": totals[1] / n, "rank": totals[2] / n}
+        stats = {"mse": float(totals[0] / n), "nll": float(totals[1] / n), "rank": float(totals[2] / n)}
     return stats
 
 

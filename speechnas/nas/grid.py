@@ -27,6 +27,7 @@ class SearchConfig:
     """One section per method (``nao`` is SemiNAS with ``unlabelled: 0``) plus the query budget."""
 
     budget: int = 300  # unique queries per run (the largest budget reported)
+    tensorboard: bool = True  # per-run TensorBoard logs (best so far, controller losses) in <run>/tb
     seminas: SemiNASConfig = field(default_factory=SemiNASConfig)
     nao: SemiNASConfig = field(default_factory=nao_config)
     re: EvolutionConfig = field(default_factory=EvolutionConfig)
@@ -61,7 +62,8 @@ def _run_job(args: tuple[Job, SearchConfig, str]) -> tuple[Job, float, int]:
 
     job, cfg, exp_dir = args
     space, evaluator = _WORKER["bench"]
-    res = run_search(space, evaluator, job.method, getattr(cfg, job.method), cfg.budget, job.seed, job_dir(exp_dir, job))
+    res = run_search(space, evaluator, job.method, getattr(cfg, job.method), cfg.budget, job.seed, job_dir(exp_dir, job),
+                     tensorboard=cfg.tensorboard)
     return job, res.wall_s, res.budget.used
 
 

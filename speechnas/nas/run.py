@@ -32,6 +32,7 @@ from speechnas.nas.space import SearchSpace
 from speechnas.nas.strategy import Strategy
 from speechnas.utils.config import to_dict
 from speechnas.utils.io import atomic_torch_save
+from speechnas.utils.logging import TensorBoardLogger
 from speechnas.utils.seed import get_rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,15 @@ def build_strategy(space: SearchSpace, method: str, config: Any, seed: int) -> S
 
 def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: Any = None, budget: int = 100,
                seed: int = 0, out_dir: str | Path | None = None, hook: Hook | None = None,
-               plot: bool = True, write_every_s: float = 30.0) -> SearchResult:
+               plot: bool = True, write_every_s: float = 30.0, tensorboard: bool = False) -> SearchResult:
     """Run ``method`` until ``budget`` unique queries are used (or the strategy runs out of new architectures).
 
     ``config`` is the method's config dataclass (``None``: its defaults; ``nao`` is SemiNAS with M = 0).
     ``hook(iteration, strategy, budget)`` runs after every completed iteration, before the state is saved
     (e.g. to train a supernet on the newly queried architectures); it is not re-run on resume.
+    ``queries.jsonl``/``result.json`` are rewritten at the end and at most every ``write_every_s`` seconds on
+    the way (``state.pt`` after every iteration). ``tensorboard`` logs the best search metric so far and the
+    strategy's per-iteration diagnostics (e.g. controller losses) to ``out_dir/tb``.
     """
     seed_everything(seed)
     strategy = build_strategy(space, method, config, seed)
@@ -86,6 +90,7 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
         log.info("resumed %s from iteration %d (%d queries%s)", state_path, strategy.iteration, wrapped.used,
                  ", finished" if done else "")
     start = last_write = time.perf_counter()
+    tb = TensorBoardLogger(out / "tb") if tensorboard and out is not None else None
 
     def wall() -> float:
         return elapsed + time.perf_counter() - start
@@ -99,12 +104,28 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
         done = not more or wrapped.exhausted
         if hook is not None and more:
             hook(strategy.iteration, strategy, wrapped)
+        if tb is not None and wrapped.used:
+            tb.scalars(_iteration_scalars(strategy, wrapped), step=wrapped.used)
         if state_path is not None:
             _save(state_path, meta, strategy, wrapped, evaluator, done, wall())
             if done or time.perf_counter() - last_write > write_every_s:
                 write_results(out, space, wrapped, meta, wall(), final=done, plot=plot and done)
                 last_write = time.perf_counter()
+    if tb is not None:
+        tb.close()
     return SearchResult(method, int(seed), wrapped, strategy, wall(), out)
+
+
+def _iteration_scalars(strategy: Strategy, budget: Budget) -> dict[str, float]:
+    """Best search metric so far plus the numbers in the strategy's latest log entry (losses, step size)."""
+    out = {f"search/best_{budget.search_metric}": budget.best().metrics[budget.search_metric],
+           "search/iteration": float(strategy.iteration)}
+    entry = strategy.log[-1] if getattr(strategy, "log", None) else {}
+    for k, v in entry.items():
+        for name, value in (v.items() if isinstance(v, dict) else [("", v)]):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[f"strategy/{k}{'_' + name if name else ''}"] = float(value)
+    return out
 
 
 def _save(path: Path, meta: dict, strategy: Strategy, budget: Budget, evaluator: Evaluator, done: bool, wall: float) -> None:
