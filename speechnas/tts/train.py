@@ -69,6 +69,13 @@ def batch_to(batch: dict, device: torch.device) -> dict:
     return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
 
 
+def _set_epoch(data, epoch: int) -> None:
+    for obj in (data, getattr(data, "batch_sampler", None), getattr(data, "sampler", None)):
+        if obj is not None and hasattr(obj, "set_epoch"):
+            obj.set_epoch(epoch)
+            return
+
+
 class Trainer:
     """``Trainer(model, cfg, exp_dir).train(batches)``; pass ``arch_sampler(step) -> TTSArch`` for a supernet."""
 
@@ -180,16 +187,16 @@ class Trainer:
               valid_fn: Callable[["Trainer"], dict[str, float]] | None = None, valid_every: int = 0) -> dict:
         """Train until ``max_steps`` (default ``cfg.max_steps``), epoch after epoch over ``data`` (re-iterable).
 
-        After a resume the first ``batch_in_epoch`` batches of the current epoch are skipped; ``data.set_epoch``
-        is called at each epoch start when it exists (so a shuffling sampler repeats its order on resume).
+        After a resume the first ``batch_in_epoch`` batches of the current epoch are skipped; ``set_epoch`` of
+        ``data`` (or of a DataLoader's batch sampler or sampler) is called at each epoch start, so a shuffling
+        sampler repeats its order on resume.
         """
         max_steps = self.cfg.max_steps if max_steps is None else max_steps
         bar = progress(total=max_steps, initial=self.step, desc="train")
         last: dict[str, float] = {}
         t0 = time.time()
         while self.step < max_steps:
-            if hasattr(data, "set_epoch"):
-                data.set_epoch(self.epoch)
+            _set_epoch(data, self.epoch)
             seen = 0
             for index, batch in enumerate(data):
                 seen += 1

@@ -119,3 +119,26 @@ def test_ddp_supernet_training_keeps_ranks_in_sync(tmp_path):
     assert r0["world"] == 2 and r0["result"]["step"] == 4
     assert all(torch.equal(r0["state"][k], r1["state"][k]) for k in r0["state"])
     assert len(list_checkpoints(tmp_path / "exp" / "checkpoints")) == 2
+
+
+def test_epochs_reach_a_dataloaders_batch_sampler(tmp_path):
+    batches = _data()
+
+    class Sampler:  # like speechnas.data.BucketBatchSampler: reshuffles per epoch
+        def __init__(self):
+            self.epochs = []
+
+        def set_epoch(self, epoch):
+            self.epochs.append(epoch)
+
+        def __iter__(self):
+            return iter([[0], [1], [2]])
+
+        def __len__(self):
+            return 3
+
+    sampler = Sampler()
+    loader = torch.utils.data.DataLoader(batches, batch_sampler=sampler, collate_fn=lambda items: items[0])
+    torch.manual_seed(0)
+    Trainer(TTSModel(MODEL), _cfg(max_steps=7, image_every=0), tmp_path).train(loader)
+    assert sampler.epochs == [0, 1, 2]
