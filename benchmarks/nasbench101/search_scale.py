@@ -3,7 +3,8 @@
 The file (:func:`~speechnas.nas.nasbench101.synthetic.write_searchable`) holds distinct valid cells under their
 real hashes with a made-up accuracy landscape, so this measures cost (wall time per run at the paper's 300-query
 setting, the cache, sampling and hashing over a large catalog) and that the predictor finds structure; it is not
-NAS-Bench-101 and its accuracies mean nothing. Runs ``recipes/nasbench101/run.sh --stage 1`` with conf/q300.yaml.
+NAS-Bench-101 and its accuracies mean nothing. Runs ``recipes/nasbench101/run.sh --stage 1`` with conf/q300.yaml
+and ``benchmark.restrict: true`` (the file holds part of the space).
 
     .venv/bin/python benchmarks/nasbench101/search_scale.py [--dir /tmp/nb101_scale] [--cells 100000] [--seeds 2]
 """
@@ -36,7 +37,7 @@ def main() -> None:
         print(f"wrote {path}: {n:,} records in {time.perf_counter() - start:.0f} s")
     cmd = ["bash", str(RECIPE / "run.sh"), "--stage", "1", "--nb101-file", str(path), "--conf",
            str(RECIPE / "conf" / "q300.yaml"), "--exp-dir", str(scratch / "exp"), "--nj", str(args.nj),
-           "--methods", args.methods, "--overrides", f"--seeds {args.seeds} --report.reference 0"]
+           "--methods", args.methods, "--overrides", f"--seeds {args.seeds} --report.reference 0 --benchmark.restrict true"]
     start = time.perf_counter()
     out = subprocess.run(cmd, env={**os.environ, "SPEECHNAS_PROGRESS": "0"}, capture_output=True, text=True)
     if out.returncode != 0:

@@ -58,7 +58,8 @@ class NasBench101:
         r = self.table.row_of(h)
         if r is None:
             raise NotInBenchmark(f"cell {h} is not in {self.source or 'this benchmark'} "
-                                 f"({len(self)} cells; the full file has 423,624)")
+                                 f"({len(self):,} cells; the full file has 423,624): for a partial file set "
+                                 "benchmark.restrict: true so that only the cells it holds are searched")
         return r
 
     def hash_of(self, row: int) -> str:
