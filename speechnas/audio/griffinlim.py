@@ -6,17 +6,15 @@ normalised output must be denormalised first (``FeatureNormalizer.denormalize``)
 """
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 
 import numpy as np
-import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
 from speechnas.audio.functional import MelConfig, mel_filterbank, mel_to_linear
-from speechnas.utils.io import atomic_write_bytes
+from speechnas.audio.io import write_wav
 
 
 @dataclass
@@ -55,12 +53,10 @@ def griffin_lim(log_mel: torch.Tensor, mel_cfg: MelConfig | None = None, cfg: Gr
 
 
 def save_wav(path: str | os.PathLike, wav: torch.Tensor | np.ndarray, sample_rate: int = 22050) -> None:
-    """Mono ``(samples,)`` audio in [-1, 1] as a 16-bit PCM WAV, written atomically."""
+    """Mono ``(samples,)`` audio in [-1, 1] as a 16-bit PCM WAV, written atomically (``speechnas.audio.io``)."""
     if isinstance(wav, torch.Tensor):
         wav = wav.detach().cpu().float().numpy()
     wav = np.asarray(wav, dtype=np.float32)
     if wav.ndim != 1:
         raise ValueError(f"save_wav expects mono audio of shape (samples,), got {wav.shape} for {path}")
-    buf = io.BytesIO()
-    sf.write(buf, np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-    atomic_write_bytes(path, buf.getvalue())
+    write_wav(path, wav, sample_rate)
