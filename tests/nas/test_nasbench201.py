@@ -21,7 +21,7 @@ def nb201():
 def test_short_seminas_beats_the_median_of_random_search(nb201):
     space, evaluator = nb201
     budget = 40
-    cfg = SemiNASConfig(initial=20, new_per_iteration=10, pretrain_epochs=100, train_epochs=20)
+    cfg = SemiNASConfig(initial=20, new_per_iteration=10, pretrain_epochs=100, train_epochs=20, unlabelled=1000)
     semi = [run_search(space, evaluator, "seminas", cfg, budget, seed).budget.best().metrics["valid_acc"] for seed in range(3)]
     rand = [run_search(space, evaluator, "random", None, budget, seed).budget.best().metrics["valid_acc"] for seed in range(30)]
     assert np.median(semi) > np.median(rand), (semi, np.median(rand))
@@ -31,21 +31,21 @@ def test_recipe_end_to_end(tmp_path):
     table = shared_path("data", "nasbench", "nb201_cifar10.csv")
     exp = tmp_path / "exp"
     cmd = ["bash", str(REPO / "recipes/nasbench201/run.sh"), "--table", str(table), "--exp-dir", str(exp),
-           "--methods", "seminas,re,random", "--seeds", "0:2", "--budgets", "20,30", "--nj", "2",
-           "--overrides", "--seminas.initial 10 --seminas.new_per_iteration 10 --seminas.pretrain_epochs 20 "
-           "--seminas.train_epochs 5 --seminas.unlabelled 100"]
+           "--methods", "re,random", "--seeds", "0:2", "--budgets", "20,30", "--nj", "2", "--overrides", "--re.population 10"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert '"unique_keys": 6466' in out.stdout  # stage 1 checked the table
     report = json.loads((exp / "report" / "report.json").read_text())
-    assert set(report["methods"]) == {"seminas", "re", "random"} and report["budgets"] == [20, 30]
+    assert set(report["methods"]) == {"re", "random"} and report["budgets"] == [20, 30]
     for entry in report["methods"].values():
         assert entry["runs"] == 2 and 10 < entry["at"]["30"]["mean"] <= 94.38 and len(entry["curve_mean"]) == 30
     table_txt = (exp / "report" / "report.txt").read_text()
-    assert "seminas" in table_txt and "B=30" in table_txt and "±" in table_txt
+    assert "re - random" in table_txt and "B=30" in table_txt and "±" in table_txt
     assert (exp / "report" / "report.png").stat().st_size > 1000
-    run = exp / "search" / "seminas" / "seed1"
+    run = exp / "search" / "re" / "seed1"
     assert len((run / "queries.jsonl").read_text().splitlines()) == 30 and (run / "best_so_far.png").exists()
+    assert any((run / "tb").iterdir())  # TensorBoard events
+    assert "population: 10" in (exp / "search" / "config.yaml").read_text()  # the resolved config is recorded
     # re-running skips finished searches
     again = subprocess.run(cmd + ["--stage", "2", "--stop-stage", "2"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "0 to run" in again.stderr
