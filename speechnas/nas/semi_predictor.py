@@ -15,6 +15,7 @@ import torch
 from speechnas.nas.controller import Controller, ControllerConfig
 from speechnas.nas.controller_train import TrainConfig, predict, tokens_of, train_controller
 from speechnas.nas.space import Arch, SearchSpace
+from speechnas.utils.device import resolve_device
 
 
 @dataclass
@@ -28,7 +29,7 @@ class PredictorConfig:
     semi_epochs: int = 1  # training on labelled (up-sampled) + pseudo-labelled
     semi_batch_size: int = 100  # batch size of that phase
     target_clip: float = 3.0  # z-scored targets are clipped below at -target_clip (<= 0: no clipping)
-    device: str = "cpu"  # the controller is tiny: CPU is usually as fast as a GPU
+    device: str = "cpu"  # cpu | cuda | auto; the controller is tiny, so a CPU is usually as fast
     controller: ControllerConfig = field(default_factory=ControllerConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=5e-3))  # 5e-3: the decoder learns to
     # reconstruct within a few hundred steps (1e-3 needs ~1000), which gradient-ascent generation relies on
@@ -46,7 +47,7 @@ class SemiSupervisedPredictor:
 
     def __init__(self, space: SearchSpace, cfg: PredictorConfig):
         self.space, self.cfg = space, cfg
-        self.device = torch.device(cfg.device)
+        self.device = resolve_device(cfg.device)
         self.model = Controller(space.vocab_size, space.seq_len, cfg.controller).to(self.device)
         self.fits = 0
 
