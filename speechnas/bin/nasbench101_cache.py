@@ -7,6 +7,7 @@ from pathlib import Path
 
 from speechnas.bin.nasbench101_common import parse, parser
 from speechnas.nas.nasbench101.benchmark import NasBench101
+from speechnas.nas.nasbench101.download import FILES
 from speechnas.nas.nasbench101.tfrecord import RecordError
 from speechnas.utils.io import atomic_write_json
 
@@ -23,7 +24,9 @@ def main() -> None:
                                  verify_hashes=args.verify_hashes)
     except (RecordError, FileNotFoundError) as e:
         raise SystemExit(f"stage 1: {e}")
-    summary = {**bench.summary(), "load_s": round(time.perf_counter() - start, 3)}
+    published = {sha: name for name, (_, sha, _) in FILES.items()}
+    summary = {**bench.summary(), "load_s": round(time.perf_counter() - start, 3),
+               "published_file": published.get(bench.table.meta.get("source_sha256"))}  # None: not an official file
     if args.out:
         atomic_write_json(Path(args.out), summary)
     print(json.dumps(summary, indent=2))
