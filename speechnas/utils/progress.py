@@ -7,8 +7,6 @@ from typing import Iterable, TypeVar
 
 from tqdm import tqdm
 
-from speechnas.utils.distributed import is_main_process
-
 T = TypeVar("T")
 
 
@@ -17,7 +15,12 @@ def progress_enabled() -> bool:
         return True
     if os.environ.get("SPEECHNAS_PROGRESS") == "0":
         return False
-    return sys.stderr.isatty() and is_main_process()
+    if not sys.stderr.isatty():
+        return False
+    # imported here so that scripts without torch (the NAS-Bench-101 reader) stay light
+    from speechnas.utils.distributed import is_main_process
+
+    return is_main_process()
 
 
 def progress(iterable: Iterable[T] | None = None, **kwargs) -> tqdm:
