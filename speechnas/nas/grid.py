@@ -82,7 +82,7 @@ def run_grid(benchmark: str, table: str | Path, cfg: SearchConfig, methods: Sequ
     for m in methods:
         if not hasattr(cfg, m):
             raise ValueError(f"unknown search method {m!r}; choose from {[f for f in SearchConfig.__dataclass_fields__ if f != 'budget']}")
-    jobs = [Job(m, s) for m in methods for s in seeds]
+    jobs = [Job(m, s) for s in seeds for m in methods]  # seed-major: a partial grid already compares all methods
     todo = [j for j in jobs if not _finished(job_dir(exp_dir, j), cfg.budget)]
     log.info("%d jobs, %d already finished, %d to run with %d worker(s)", len(jobs), len(jobs) - len(todo), len(todo), nj)
     out = []
