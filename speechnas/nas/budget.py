@@ -126,6 +126,10 @@ class Budget:
         """Every queried architecture and its search-metric value, in query order (what a strategy may learn from)."""
         return [q.arch for q in self.history], [q.metrics[self.search_metric] for q in self.history]
 
+    def queries_of(self, iteration: int) -> list[Query]:
+        """The first evaluations made during strategy iteration ``iteration`` (0 = the initial batch)."""
+        return [q for q in self.history if q.iteration == iteration]
+
     def best(self, upto: int | None = None) -> Query | None:
         """Best query by the search metric among the first ``upto`` queries (earliest wins ties)."""
         hist = self.history[:upto] if upto is not None else self.history

@@ -73,7 +73,8 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
 
     ``config`` is the method's config dataclass (``None``: its defaults; ``nao`` is SemiNAS with M = 0).
     ``hook(iteration, strategy, budget)`` runs after every completed iteration, before the state is saved
-    (e.g. to train a supernet on the newly queried architectures); it is not re-run on resume.
+    (e.g. to train a supernet on the newly queried architectures, ``budget.queries_of(iteration)``); it is
+    not re-run on resume.
     ``queries.jsonl``/``result.json`` are rewritten at the end and at most every ``write_every_s`` seconds on
     the way (``state.pt`` after every iteration). ``tensorboard`` logs the best search metric so far and the
     strategy's per-iteration diagnostics (e.g. controller losses) to ``out_dir/tb``.
@@ -103,7 +104,7 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
             more = False
         done = not more or wrapped.exhausted
         if hook is not None and more:
-            hook(strategy.iteration, strategy, wrapped)
+            hook(wrapped.iteration, strategy, wrapped)
         if tb is not None and wrapped.used:
             tb.scalars(_iteration_scalars(strategy, wrapped), step=wrapped.used)
         if state_path is not None:

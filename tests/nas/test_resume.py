@@ -62,3 +62,15 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, method):
     assert [q.arch for q in again.budget.history] == [q.arch for q in full.budget.history]
     with pytest.raises(ValueError, match="different seed"):
         run_search(space, StatefulEvaluator(), out_dir=tmp_path / "cut", **{**args, "seed": 8})
+
+
+def test_hook_sees_each_iterations_new_queries_once():
+    space = ToySpace([(1, 2, 3, 4, 5)] * 4)
+    seen = []
+
+    def hook(it, strategy, budget):
+        seen.append((it, [q.arch for q in budget.queries_of(it)]))
+
+    res = run_search(space, StatefulEvaluator(), "seminas", small_config("seminas"), budget=25, seed=0, hook=hook)
+    assert [it for it, _ in seen] == list(range(len(seen))) and len(seen[0][1]) == 10
+    assert [a for _, archs in seen for a in archs] == [q.arch for q in res.budget.history]
