@@ -28,12 +28,12 @@ def parse_seeds(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--benchmark", default="nasbench201", choices=sorted(BENCHMARKS))
-    p.add_argument("--table", required=True, help="benchmark table (CSV)")
+    p.add_argument("--table", help="benchmark table (CSV)")
     p.add_argument("--config", default=None, help="YAML with one section per method (SearchConfig)")
     p.add_argument("--methods", default="seminas,nao,re,random,seminas_re", help="comma-separated")
     p.add_argument("--seeds", default="0:10", help="range lo:hi, or comma-separated list")
     p.add_argument("--nj", type=int, default=1, help="parallel worker processes (one torch thread each)")
-    p.add_argument("--exp-dir", required=True)
+    p.add_argument("--exp-dir")
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     args, overrides = p.parse_known_args(argv)
     setup_logging()
@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         print(config_to_yaml(cfg), end="")
         return 0
+    if not args.table or not args.exp_dir:
+        p.error("--table and --exp-dir are required")
     prepare_exp_dir(args.exp_dir, cfg)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     run_grid(args.benchmark, args.table, cfg, methods, parse_seeds(args.seeds), args.exp_dir, args.nj)
