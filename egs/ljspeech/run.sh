@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # LJSpeech TTS recipe with SemiNAS. Stages: 0 obtain the corpus · 1 data directories · 2 tokens and features ·
 # 3 train the supernet · 4 SemiNAS search · 5 train the found architecture · 6 synthesize · 7 evaluate · 8 pack.
-#   bash run.sh --mini true --stop-stage 2                       # built-in synthetic corpus, minutes on a CPU
-#   bash run.sh --ljspeech-dir /data/LJSpeech-1.1 --setting full  # an existing copy (else stage 0 downloads it)
+#   bash run.sh --mini true                                      # everything on the built-in corpus, ~15 min on 2 CPUs
+#   bash run.sh --ljspeech-dir /data/LJSpeech-1.1 --ngpu 1        # low_resource on an existing copy (else downloads it)
+#   bash run.sh --setting robustness --ngpu 1 --baselines true
 # Outputs (all git-ignored): downloads/ (corpora), data/<prefix>_{train,dev,eval} (Kaldi dirs, split, skipped list),
 # dump/<prefix>/{train,dev,eval}/feats.scp, dump/<prefix>/{tokens.txt,feats_stats.npz}, dump/<corpus>_feats/*.npy,
-# exp/<prefix>/ (stages 3-8). <prefix> is the setting, mini_<setting> with --mini true. Every stage skips finished
+# and under exp/<prefix>/: supernet/, search/<method>/, train/<model>/, synth/<model>/, eval/results.txt,
+# packed/<model>/, demo/. <prefix> is the setting, mini_<setting> with --mini true. Every stage skips finished
 # work, so re-running after an interruption only does what is missing.
 set -euo pipefail
 
@@ -14,12 +16,15 @@ stop_stage=100               # last stage to run
 setting=low_resource         # low_resource (1500/100/100) | robustness (all + hard sentences) | full (12600/250/250)
 mini=false                   # true: the built-in synthetic corpus instead of LJSpeech
 ljspeech_dir=                # existing LJSpeech-1.1 folder (empty: download into downloads/)
-nj=2                         # parallel jobs for feature extraction
-ngpu=0                       # GPUs (0 = CPU)
+nj=2                         # parallel jobs: feature extraction, searches, trainings, synthesis (CPU processes)
+ngpu=0                       # GPUs (0 = CPU; >1: stages 3 and 5 run under torchrun)
 data_conf=conf/data.yaml     # config of stages 0-2
-conf=conf/train.yaml         # training config of stages 3-5
+conf=                        # config of stages 3-8 (empty: conf/mini.yaml with --mini true, else conf/<setting>.yaml)
 exp_dir=                     # experiment dir of stages 3-8 (empty: exp/<prefix>)
 skip_bad=false               # true: list bad utterances in a file instead of failing
+search_method=seminas        # seminas | nao | random: the search whose best architecture is trained as 'found'
+baselines=                   # true: stage 4 also runs NAO, stages 5-8 add the all-Transformer and NAO models (empty: true with --mini true)
+demo_text="Speech synthesis with an architecture that was found by semi supervised search."  # stage 8 speaks it
 . "$(dirname "$0")/../../tools/parse_options.sh" || exit 1
 
 if [ -n "$ljspeech_dir" ]; then
@@ -46,12 +51,37 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "stage 2: features, tokens and statistics in dump/${prefix}"
   $python -m speechnas.bin.make_features "${common[@]}" --data-dir data --dump-dir dump --prefix "$prefix" --corpus "$corpus" --nj "$nj" --ngpu "$ngpu"
 fi
-# ---- stages 3-8: filled in by the training, search and synthesis issue. Each is one python -m speechnas.bin.<verb>
-# call reading data/${prefix}_*, dump/${prefix}/ and writing under ${exp_dir}, with --conf "$conf" --ngpu "$ngpu".
-if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then echo "stage 3: train the supernet: not implemented yet" >&2; exit 1; fi
-# stage 4: SemiNAS search                -> ${exp_dir}/search
-# stage 5: train the found architecture  -> ${exp_dir}/final
-# stage 6: synthesize dev/eval           -> ${exp_dir}/final/synth
-# stage 7: evaluate (DFR, robustness)    -> ${exp_dir}/final/eval
-# stage 8: pack the model                -> ${exp_dir}/model.zip
+conf=${conf:-$( [ "$mini" = true ] && echo conf/mini.yaml || echo "conf/${setting}.yaml" )}
+baselines=${baselines:-$mini}
+methods=$search_method; [ "$baselines" = true ] && [ "$search_method" != nao ] && methods=$search_method,nao
+device=cpu; [ "$ngpu" -gt 0 ] && device=cuda
+tts=(--conf "$conf" --data-dir data --dump-dir dump --prefix "$prefix" --exp-dir "$exp_dir")
+tts+=(--supernet.device "$device" --final_train.device "$device")
+models=("${tts[@]}" --search-method "$search_method" --baselines "$baselines")
+launch=($python -m); [ "$ngpu" -gt 1 ] && launch=($python -m torch.distributed.run --standalone --nproc_per_node "$ngpu" -m)
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  echo "stage 3: train the supernet -> ${exp_dir}/supernet"
+  "${launch[@]}" speechnas.bin.train_supernet "${tts[@]}" --search.method "$search_method"
+fi
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  echo "stage 4: search ($methods) -> ${exp_dir}/search/<method>"
+  $python -m speechnas.bin.search_tts "${tts[@]}" --search.method "$search_method" --methods "$methods" --nj "$nj"
+fi
+if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  echo "stage 5: train the found architecture (baselines: $baselines) -> ${exp_dir}/train/<model>"
+  "${launch[@]}" speechnas.bin.train_tts "${models[@]}" --nj "$nj"
+fi
+if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
+  echo "stage 6: synthesize data/${prefix}_eval -> ${exp_dir}/synth/<model>"
+  $python -m speechnas.bin.synthesize_sets "${models[@]}" --nj "$nj" --device "$device"
+fi
+if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
+  echo "stage 7: evaluate -> ${exp_dir}/eval/results.txt"
+  $python -m speechnas.bin.evaluate_tts "${models[@]}"
+fi
+if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
+  echo "stage 8: pack -> ${exp_dir}/packed/<model>; speak a new sentence -> ${exp_dir}/demo"
+  $python -m speechnas.bin.pack_model "${models[@]}"
+  $python -m speechnas.bin.synthesize --model "${exp_dir}/packed/found" --text "$demo_text" --out-dir "${exp_dir}/demo" --device "$device"
+fi
 echo "run.sh: stages ${stage}-${stop_stage} done (${prefix})"
