@@ -53,7 +53,7 @@ def test_resumes_and_checks_sha256(server, tmp_path):
 
 def test_wrong_checksum_removes_the_download(server, tmp_path):
     dest = tmp_path / "f.tfrecord"
-    with pytest.raises(DownloadError, match="is not the published"):
+    with pytest.raises(DownloadError, match="does not match the published"):
         fetch(server, dest, "0" * 64)
     assert not dest.exists() and not (tmp_path / "f.tfrecord.part").exists()
 

@@ -6,7 +6,6 @@ SHA-256 is recomputed and the cache rebuilt if the content changed. Writes are a
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from speechnas.nas.nasbench101.table import Table, read_tfrecord
+from speechnas.utils.download import sha256_of
 from speechnas.utils.io import atomic_write_with
 
 FORMAT = "speechnas-nasbench101-cache-v1"
@@ -26,14 +26,6 @@ log = logging.getLogger(__name__)
 
 def default_cache_path(source: str | os.PathLike) -> Path:
     return Path(f"{os.fspath(source)}.cache.npz")
-
-
-def file_sha256(path: str | os.PathLike, block: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(block):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_cache(table: Table, cache_path: str | os.PathLike) -> None:
@@ -61,7 +53,7 @@ def load_cache(cache_path: str | os.PathLike) -> Table:
 def _source_meta(source: Path, sha256: str | None = None) -> dict:
     st = source.stat()
     return {"source": source.name, "source_size": st.st_size, "source_mtime_ns": st.st_mtime_ns,
-            "source_sha256": sha256 or file_sha256(source)}
+            "source_sha256": sha256 or sha256_of(source)}
 
 
 def stale_reason(source: str | os.PathLike, cache_path: str | os.PathLike) -> str | None:
@@ -77,7 +69,7 @@ def stale_reason(source: str | os.PathLike, cache_path: str | os.PathLike) -> st
         return f"source size {st.st_size} differs from the cached {meta.get('source_size')}"
     if meta.get("source_mtime_ns") == st.st_mtime_ns:
         return None
-    if file_sha256(source) != meta.get("source_sha256"):
+    if sha256_of(source) != meta.get("source_sha256"):
         return "source content (SHA-256) changed"
     return None
 
