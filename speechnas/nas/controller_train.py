@@ -36,6 +36,7 @@ class AscentConfig:
     step_start: float = 1.0
     step_growth: float = 1.0
     step_max: float = 100.0
+    per_seed: bool = False  # False: the paper's order (all seeds per step size); True: each seed steps until new
 
 
 def tokens_of(space: SearchSpace, archs: Sequence[Arch], device: torch.device | str = "cpu") -> torch.Tensor:

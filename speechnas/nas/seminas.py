@@ -97,24 +97,60 @@ class SemiNAS(Strategy):
         if n_new <= 0 or not seeds:
             return [], None
         want = max(n_new, int(round(n_new * self.config.candidate_factor)))
-        found: dict[str, Arch] = {}
-        eta = None
-        for eta, tokens in ascent_candidates(self.predictor.model, self.predictor.tokens(seeds), self.mask, self.config.ascent):
-            for row in tokens.tolist():
-                arch = self.space.decode(row)
-                if arch is None:
-                    continue
-                k = self.space.key(arch)
-                if not budget.seen_key(k) and k not in found:
-                    found[k] = arch
-                    if len(found) >= want:
-                        break
-            if len(found) >= want:
-                break
-        new = list(found.values())
+        rounds = ascent_candidates(self.predictor.model, self.predictor.tokens(seeds), self.mask, self.config.ascent)
+        pick = self._per_seed if self.config.ascent.per_seed else self._per_round
+        new, eta = pick(rounds, want, budget)
         if len(new) > n_new:  # screening: keep the best-predicted candidates
             new = [new[i] for i in np.argsort(-self.predictor.predict(new), kind="stable")[:n_new]]
         return new, eta
+
+    def _new_key(self, row: list[int], budget: Budget) -> tuple[str, Arch] | None:
+        arch = self.space.decode(row)
+        if arch is None:
+            return None
+        k = self.space.key(arch)
+        return None if budget.seen_key(k) else (k, arch)
+
+    def _per_round(self, rounds, want: int, budget: Budget) -> tuple[list[Arch], float | None]:
+        """The paper's order: all seeds at step size eta, best seed first, then eta grows."""
+        found: dict[str, Arch] = {}
+        eta = None
+        for eta, tokens in rounds:
+            for row in tokens.tolist():
+                hit = self._new_key(row, budget)
+                if hit is not None and hit[0] not in found:
+                    found[hit[0]] = hit[1]
+                    if len(found) >= want:
+                        return list(found.values()), eta
+        return list(found.values()), eta
+
+    def _per_seed(self, rounds, want: int, budget: Budget) -> tuple[list[Arch], float | None]:
+        """Each seed moves until its decoding is new (smallest step that changes it); candidates in seed order.
+
+        A queried seed thus yields its nearest new architecture along the gradient (a guided neighbour) instead
+        of being skipped while unqueried seeds are decoded back unchanged.
+        """
+        per_seed: list[tuple[str, Arch] | None] = []
+        eta = None
+        for eta, tokens in rounds:
+            rows = tokens.tolist()
+            if not per_seed:
+                per_seed = [None] * len(rows)
+            for i, row in enumerate(rows):
+                if per_seed[i] is None:
+                    per_seed[i] = self._new_key(row, budget)
+            keys: set[str] = set()
+            for hit in per_seed:  # settled once the best seeds up to `want` distinct candidates are all resolved
+                if hit is None:
+                    break
+                keys.add(hit[0])
+            if len(keys) >= want or all(h is not None for h in per_seed):
+                break
+        found: dict[str, Arch] = {}
+        for hit in per_seed:
+            if hit is not None and hit[0] not in found:
+                found[hit[0]] = hit[1]
+        return list(found.values())[:want], eta
 
     def predict(self, archs: list[Arch]) -> np.ndarray:
         """Predicted (normalised) scores of ``archs`` (diagnostics, e.g. rank correlation with true accuracy)."""

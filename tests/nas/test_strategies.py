@@ -3,6 +3,7 @@ queries, stops when the space is exhausted, and its first B queries do not depen
 from __future__ import annotations
 
 import pytest
+import torch
 
 from speechnas.nas.controller import ControllerConfig
 from speechnas.nas.controller_train import AscentConfig, TrainConfig
@@ -73,3 +74,19 @@ def test_first_queries_do_not_depend_on_the_total_budget(method):
     short = run_search(space, sum_evaluator(), method, small_config(method), budget=17, seed=3)
     long = run_search(space, sum_evaluator(), method, small_config(method), budget=26, seed=3)
     assert [q.arch for q in short.budget.history] == [q.arch for q in long.budget.history[:17]]
+
+
+def test_ascent_orders_candidates_per_round_or_per_seed():
+    """Seed 0 (best) decodes to an already-queried cell at eta=1 and to a new one at eta=2; seed 1 is new at eta=1."""
+    from speechnas.nas.budget import Budget
+    from speechnas.nas.seminas import SemiNAS
+
+    space = ToySpace([(1, 2, 3)] * 2)
+    budget = Budget(space, sum_evaluator(), 10)
+    budget.query([(1, 1)])
+    rounds = [(1.0, torch.tensor([[1, 1], [2, 2]])), (2.0, torch.tensor([[3, 1], [2, 3]]))]
+    strategy = SemiNAS(space, small_config("seminas"), seed=0)
+    assert strategy._per_round(iter(rounds), 2, budget) == ([(2, 2), (3, 1)], 2.0)
+    assert strategy._per_round(iter(rounds), 1, budget) == ([(2, 2)], 1.0)
+    assert strategy._per_seed(iter(rounds), 2, budget) == ([(3, 1), (2, 2)], 2.0)
+    assert strategy._per_seed(iter(rounds), 1, budget) == ([(3, 1)], 2.0)
