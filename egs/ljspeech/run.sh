@@ -36,19 +36,20 @@ case "$setting" in low_resource|robustness|full) ;; *) echo "run.sh: unknown --s
 if [ "$mini" = true ]; then prefix=mini_${setting}; corpus=mini; corpus_dir=downloads/mini
 else prefix=${setting}; corpus=ljspeech; corpus_dir=${ljspeech_dir:-downloads/LJSpeech-1.1}; fi
 exp_dir=${exp_dir:-exp/${prefix}}
+say() { echo "[$(date +%H:%M:%S), ${SECONDS} s since start] $*"; }  # stage banners with times
 python=${PYTHON:-$( [ -x ../../.venv/bin/python ] && echo ../../.venv/bin/python || echo python3 )}
 common=(--conf "$data_conf" --skip-bad "$skip_bad")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  echo "stage 0: obtain the corpus"
+  say "stage 0: obtain the corpus"
   $python -m speechnas.bin.prepare_corpus "${common[@]}" --mini "$mini" --ljspeech-dir "$ljspeech_dir" --download-dir downloads
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  echo "stage 1: data directories data/${prefix}_{train,dev,eval}"
+  say "stage 1: data directories data/${prefix}_{train,dev,eval}"
   $python -m speechnas.bin.prepare_data "${common[@]}" --corpus-dir "$corpus_dir" --data-dir data --prefix "$prefix" --setting "$setting" --mini "$mini"
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  echo "stage 2: features, tokens and statistics in dump/${prefix}"
+  say "stage 2: features, tokens and statistics in dump/${prefix}"
   $python -m speechnas.bin.make_features "${common[@]}" --data-dir data --dump-dir dump --prefix "$prefix" --corpus "$corpus" --nj "$nj" --ngpu "$ngpu"
 fi
 conf=${conf:-$( [ "$mini" = true ] && echo conf/mini.yaml || echo "conf/${setting}.yaml" )}
@@ -60,28 +61,28 @@ tts+=(--supernet.device "$device" --final_train.device "$device")
 models=("${tts[@]}" --search-method "$search_method" --baselines "$baselines")
 launch=($python -m); [ "$ngpu" -gt 1 ] && launch=($python -m torch.distributed.run --standalone --nproc_per_node "$ngpu" -m)
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  echo "stage 3: train the supernet -> ${exp_dir}/supernet"
+  say "stage 3: train the supernet -> ${exp_dir}/supernet"
   "${launch[@]}" speechnas.bin.train_supernet "${tts[@]}" --search.method "$search_method"
 fi
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  echo "stage 4: search ($methods) -> ${exp_dir}/search/<method>"
+  say "stage 4: search ($methods) -> ${exp_dir}/search/<method>"
   $python -m speechnas.bin.search_tts "${tts[@]}" --search.method "$search_method" --methods "$methods" --nj "$nj"
 fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  echo "stage 5: train the found architecture (baselines: $baselines) -> ${exp_dir}/train/<model>"
+  say "stage 5: train the found architecture (baselines: $baselines) -> ${exp_dir}/train/<model>"
   "${launch[@]}" speechnas.bin.train_tts "${models[@]}" --nj "$nj"
 fi
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  echo "stage 6: synthesize data/${prefix}_eval -> ${exp_dir}/synth/<model>"
+  say "stage 6: synthesize data/${prefix}_eval -> ${exp_dir}/synth/<model>"
   $python -m speechnas.bin.synthesize_sets "${models[@]}" --nj "$nj" --device "$device"
 fi
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  echo "stage 7: evaluate -> ${exp_dir}/eval/results.txt"
+  say "stage 7: evaluate -> ${exp_dir}/eval/results.txt"
   $python -m speechnas.bin.evaluate_tts "${models[@]}"
 fi
 if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
-  echo "stage 8: pack -> ${exp_dir}/packed/<model>; speak a new sentence -> ${exp_dir}/demo"
+  say "stage 8: pack -> ${exp_dir}/packed/<model>; speak a new sentence -> ${exp_dir}/demo"
   $python -m speechnas.bin.pack_model "${models[@]}"
   $python -m speechnas.bin.synthesize --model "${exp_dir}/packed/found" --text "$demo_text" --out-dir "${exp_dir}/demo" --device "$device"
 fi
-echo "run.sh: stages ${stage}-${stop_stage} done (${prefix})"
+say "run.sh: stages ${stage}-${stop_stage} done (${prefix})"

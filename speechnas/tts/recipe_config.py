@@ -32,7 +32,7 @@ class EvaluatorConfig:
     dev_utterances: int = 0  # 0 = the whole dev set, else the first N utterances (sorted ids)
     batch_frames: int = 40000  # padded frames per decoding batch (many utterances decode at once)
     decode: DecodeConfig = field(default_factory=lambda: DecodeConfig(seed=0))  # seeded: a score is reproducible
-    steps_per_iteration: int = 4000  # supernet training steps on the accumulated pool between search iterations
+    steps_per_new_arch: int = 300  # supernet steps per new architecture before it is scored (~ supernet.max_steps / N)
 
 
 @dataclass

@@ -89,7 +89,8 @@ def search_stage(cfg: RecipeConfig, data: RecipeData, exp: str | Path, method: s
     start = supernet_checkpoint(cfg, exp)
     out = Path(exp) / "search" / method
     space = search_space(cfg)
-    sampler = ArchSampler(space, architecture_pool(space, cfg.search, method), cfg.search.seed)
+    pool_file = Path(exp) / "supernet" / "pool.txt"  # what stage 3 trained on
+    sampler = ArchSampler(space, [space.from_str(a) for a in pool_file.read_text().splitlines()], cfg.search.seed)
     trainer = Trainer(_supernet(cfg, data), cfg.supernet, out / "supernet", sampler, record_config=cfg)
     trainer.resume(start)
     ev = cfg.search.evaluator

@@ -2,10 +2,12 @@
 
 Reward = DFR of free-running decoding of the dev set with the supernet's weights for the architecture's path
 (decoded for the true length where audio exists, else to the stop token; many utterances at once), as the
-official ``valid_for_search``. Between iterations (the runner's hook) the supernet trains on the accumulated
-pool of queried architectures. Resume: the runner's ``state.pt`` keeps every completed iteration (and the
-evaluator's supernet step); ``scores.jsonl`` keeps each score as soon as it exists, so a run killed in the
-middle of an iteration re-scores nothing it already scored with the same supernet weights.
+official ``valid_for_search``. The supernet trains on newly generated architectures before they are scored
+(the paper's order). After every iteration (the runner's hook) ``summary.json`` and
+``best_archs.txt`` are rewritten, so progress is readable during the search. Resume: the runner's ``state.pt``
+keeps every completed iteration (and the evaluator's supernet step, checkpoint and pool); ``scores.jsonl``
+keeps each score as soon as it exists, so a run killed in the middle of an iteration re-scores nothing it
+already scored with the same supernet weights.
 """
 from __future__ import annotations
 
@@ -44,11 +46,17 @@ def architecture_pool(space: TTSSearchSpace, search: SearchStageConfig, method: 
 
 
 class SupernetEvaluator:
-    """Scores architectures by free-running DFR on fixed dev batches; trains the supernet between iterations.
+    """Scores architectures by free-running DFR on fixed dev batches, training the supernet on new ones first.
 
-    ``trainer`` holds the supernet (restored to the stage-3 checkpoint by the caller); ``train_data`` are the
-    training batches of the hook. Implements the NAS core's evaluator protocol plus ``state_dict`` /
-    ``load_state_dict`` (the supernet's step and checkpoint) and :meth:`after_iteration` (the hook).
+    ``trainer`` holds the supernet (restored to the stage-3 checkpoint by the caller) and ``sampler`` its pool
+    (stage 3's architectures). When :meth:`evaluate` gets architectures outside the pool, the supernet first trains
+    ``steps_per_new_arch`` steps per new architecture, single path sampled among the new ones, then they join the
+    pool and are scored: the paper's order (generate, train, evaluate). Each architecture is scored once (honest
+    query accounting), so new ones must have had about as much training of their own path as the initial ones had
+    in stage 3 (``supernet.max_steps / N``); with less they score low for that reason alone.
+    Implements the NAS core's evaluator protocol plus ``state_dict`` / ``load_state_dict`` (supernet step,
+    checkpoint and pool). Checkpoints the saved search state refers to are pinned (hard links in ``pinned/``)
+    so checkpoint pruning never removes them; a training cut short resumes from its newest checkpoint.
     """
 
     search_metric = "dfr"
@@ -59,7 +67,8 @@ class SupernetEvaluator:
             raise TypeError("the search evaluator needs a trainer of a SuperNet")
         self.trainer, self.sampler, self.cfg = trainer, sampler, cfg
         self.dev_batches, self.train_data = list(dev_batches), train_data
-        self.checkpoint = Path(start_checkpoint)
+        self.pool: list[TTSArch] = list(sampler.pool or [])
+        self.checkpoint = self._saved = Path(start_checkpoint)
         self.cache_path = Path(out_dir) / "scores.jsonl"
         self.cache = self._read_cache()
         self.scored = self.reused = 0
@@ -88,6 +97,11 @@ class SupernetEvaluator:
         self.cache[(rec["key"], rec["supernet_step"])] = rec
 
     def evaluate(self, archs: Sequence[TTSArch]) -> list[Result]:
+        known = {self.space.key(a) for a in self.pool}
+        new = [a for a in archs if self.space.key(a) not in known]
+        if new and self.cfg.steps_per_new_arch > 0:
+            self.train_paths(new, self.cfg.steps_per_new_arch * len(new))
+        self.pool = self.pool + new
         step = self.trainer.step
         results = []
         for arch in progress(archs, desc=f"scoring (supernet step {step})", unit="arch"):
@@ -108,46 +122,43 @@ class SupernetEvaluator:
             log.info("search: %d architecture score(s) reused from %s", self.reused, self.cache_path)
         return results
 
-    def after_iteration(self, iteration: int, strategy, budget: Budget) -> None:
-        """Hook: train the supernet on every architecture queried so far, before the next iteration.
-
-        The checkpoint at the end is pinned (hard link) under ``pinned/`` so checkpoint pruning never removes
-        the one the saved search state refers to; a hook cut short resumes from its newest checkpoint.
-        """
-        steps = self.cfg.steps_per_iteration
-        if steps <= 0 or budget.exhausted:
-            return
+    def train_paths(self, archs: list[TTSArch], steps: int) -> None:
+        """``steps`` supernet steps, single path sampled uniformly from ``archs``; pins the resulting checkpoint."""
         pin_dir = self.trainer.exp_dir / "pinned"
+        keep = {self._saved.resolve(), self.checkpoint.resolve()}
         for old in pin_dir.glob("*.pt") if pin_dir.is_dir() else ():
-            if old.resolve() != self.checkpoint.resolve():
-                old.unlink()  # the saved state no longer refers to it
-        self.sampler.pool = list(budget.labelled()[0])
+            if old.resolve() not in keep:
+                old.unlink()  # no saved search state refers to it any more
+        self.sampler.pool = list(archs)
         start, target = self.trainer.step, self.trainer.step + steps
         latest = find_latest_checkpoint(self.trainer.ckpt_dir)
         if latest is not None and start < int(latest.stem.split("_")[1]) <= target:
-            self.trainer.resume(latest)  # an earlier attempt of this same hook got that far
-        log.info("search: iteration %d done (%d queried); supernet trains from step %d to %d on the pool",
-                 iteration, budget.used, self.trainer.step, target)
+            self.trainer.resume(latest)  # an earlier attempt of this same training got that far
+        log.info("search: supernet trains from step %d to %d on %d new architectures", self.trainer.step, target,
+                 len(archs))
         self.trainer.train(self.train_data, max_steps=target)
         final = self.trainer.ckpt_dir / f"ckpt_{self.trainer.step:08d}.pt"
-        pinned = pin_dir / f"iter{iteration}_{final.name}"
+        pinned = pin_dir / final.name
         pin_dir.mkdir(parents=True, exist_ok=True)
-        pinned.unlink(missing_ok=True)
-        try:
-            os.link(final, pinned)
-        except OSError:
-            shutil.copyfile(final, pinned)
+        if not pinned.exists():
+            try:
+                os.link(final, pinned)
+            except OSError:
+                shutil.copyfile(final, pinned)
         self.checkpoint = pinned
 
     def state_dict(self) -> dict:
-        return {"step": self.trainer.step, "checkpoint": str(self.checkpoint)}
+        self._saved = self.checkpoint
+        return {"step": self.trainer.step, "checkpoint": str(self.checkpoint),
+                "pool": [self.space.encode(a) for a in self.pool]}
 
     def load_state_dict(self, state: dict) -> None:
         path = Path(state["checkpoint"])
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found: the search state refers to a supernet checkpoint that is gone")
         self.trainer.resume(path)
-        self.checkpoint = path
+        self.checkpoint = self._saved = path
+        self.pool = [self.space.decode(t) for t in state["pool"]]
         if self.trainer.step != int(state["step"]):
             raise ValueError(f"{path} holds supernet step {self.trainer.step}, the search state expects {state['step']}")
 
@@ -158,8 +169,14 @@ def run_tts_search(search: SearchStageConfig, method: str, trainer: Trainer, sam
     out = Path(out_dir)
     evaluator = SupernetEvaluator(trainer, sampler, dev_batches, train_data, search.evaluator, out, start_checkpoint)
     space = trainer.model.space
+
+    def progress_files(iteration: int, strategy, budget: Budget) -> None:  # readable progress after each iteration
+        write_search_summary(out, space, budget, method, evaluator)
+        log.info("search %s: iteration %d done, %d architectures scored, best DFR %.4f", method, iteration,
+                 budget.used, budget.best().metrics["dfr"])
+
     result = run_search(space, evaluator, method, search.method_config(method), search.budget, search.seed, out,
-                        hook=evaluator.after_iteration, tensorboard=True)
+                        hook=progress_files, tensorboard=True)
     return write_search_summary(out, space, result.budget, method, evaluator)
 
 

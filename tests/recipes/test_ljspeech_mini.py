@@ -34,7 +34,7 @@ TINY = {
     "search_model": {"hidden_size": 16, "prenet_size": 8, "encoder_layers": 2, "decoder_layers": 2},
     "supernet": {"lr": 3e-3, "warmup_steps": 10, "max_steps": 30, "batch_frames": 1600, "log_every": 10,
                  "image_every": 0, "save_every": 10, "loss": {"guided_attn_until": 20}},
-    "search": {"budget": 8, "evaluator": {"steps_per_iteration": 5},
+    "search": {"budget": 8, "evaluator": {"steps_per_new_arch": 3},
                "seminas": {"initial": 4, "new_per_iteration": 2, "top_k": 4, "iterations": 2, "unlabelled": 20,
                            "pretrain_epochs": 50, "train_epochs": 10},
                "nao": {"initial": 4, "new_per_iteration": 2, "top_k": 4, "iterations": 2, "unlabelled": 0,
@@ -80,7 +80,8 @@ def mini(tmp_path_factory):
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert not (exp / "search" / "seminas" / "summary.json").exists(), "stage 4 finished before it was killed"
+    result = exp / "search" / "seminas" / "result.json"
+    assert not (result.is_file() and json.loads(result.read_text())["finished"]), "stage 4 ended before the kill"
     killed = [json.loads(x) for x in scores.read_text().splitlines() if x.endswith("}")]
     r = _run(recipe, *opts)  # the README's command: everything, resuming where the kill left it
     assert r.returncode == 0, r.stderr[-4000:]
@@ -149,7 +150,7 @@ def test_models_synthesis_table_and_pack(mini, tmp_path):
         assert r["error_sentences"] <= r["repeat_sentences"] + r["skip_sentences"]
     table = (exp / "eval" / "results.txt").read_text()
     assert all(name in table for name in results) and "error rate" in table and "MCD" in table
-    assert "run.sh: stages 0-100 done" in log and (exp / "demo" / "0001.wav").is_file()
+    assert "run.sh: stages 0-100 done (mini_low_resource)" in log and (exp / "demo" / "0001.wav").is_file()
     # the packed model speaks a new sentence, and refuses characters it does not know
     packed = exp / "packed" / "found"
     cmd = [sys.executable, "-m", "speechnas.bin.synthesize", "--model", str(packed), "--out-dir", str(tmp_path)]

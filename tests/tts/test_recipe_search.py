@@ -1,6 +1,6 @@
 """Stage 4 pieces: the supernet's training pool is exactly what a search queries first; the supernet evaluator
-scores in [0, 1], reuses cached scores, trains and pins the supernet between iterations, and a killed search
-resumes with the same result."""
+trains on new architectures before scoring them, scores in [0, 1], reuses cached scores, pins the checkpoint
+the saved state refers to; a search killed inside an iteration resumes to the same result."""
 from __future__ import annotations
 
 import json
@@ -58,50 +58,46 @@ def _trainer(tmp_path, name="sn"):
     return trainer, sampler, data
 
 
-def test_evaluator_scores_caches_and_trains_between_iterations(tmp_path):
+def test_evaluator_trains_on_new_architectures_scores_and_caches(tmp_path):
     trainer, sampler, data = _trainer(tmp_path)
     start = trainer.ckpt_dir / "ckpt_00000003.pt"
     dev = [random_batch([7, 4], [10, 6], seed=9), {k: v for k, v in random_batch([5], [1], seed=8).items()
                                                       if k in ("utt_ids", "text", "text_lengths")}]
-    cfg = EvaluatorConfig(decode=DecodeConfig(seed=0, max_len_offset=8), steps_per_iteration=2)
+    cfg = EvaluatorConfig(decode=DecodeConfig(seed=0, max_len_offset=8), steps_per_new_arch=1)
     ev = SupernetEvaluator(trainer, sampler, dev, data, cfg, tmp_path / "search", start)
-    archs = [SPACE.sample(np.random.default_rng(i)) for i in range(3)]
-    res = ev.evaluate(archs)
-    assert ev.scored == 3 and all(0.0 <= r.metrics["dfr"] <= 1.0 and r.cost > 0 for r in res)
-    assert len((tmp_path / "search" / "scores.jsonl").read_text().splitlines()) == 3
+    pool = list(sampler.pool)
+    res = ev.evaluate(pool)  # the architectures stage 3 trained on: scored as they are
+    assert trainer.step == 3 and ev.scored == 1 and 0.0 <= res[0].metrics["dfr"] <= 1.0 and res[0].cost > 0
+    new = [SPACE.sample(np.random.default_rng(i)) for i in range(1, 4)]
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    res = ev.evaluate(new)  # the supernet trains on the new ones (one step each) before scoring them
+    assert trainer.step == 6 and sampler.pool == new and ev.pool == pool + new
+    assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
+    assert ev.scored == 4 and all(0.0 <= r.metrics["dfr"] <= 1.0 for r in res)
+    recs = [json.loads(x) for x in (tmp_path / "search" / "scores.jsonl").read_text().splitlines()]
+    assert [r["supernet_step"] for r in recs] == [3, 6, 6, 6]
     # a new evaluator over the same directory (a restarted run) re-scores nothing at the same supernet step
     again = SupernetEvaluator(trainer, sampler, dev, data, cfg, tmp_path / "search", start)
-    res2 = again.evaluate(archs[::-1])
-    assert again.scored == 0 and again.reused == 3
+    res2 = again.evaluate(new[::-1])
+    assert again.scored == 0 and again.reused == 3 and trainer.step == 6
     assert [r.metrics for r in res2] == [r.metrics for r in res[::-1]]
-
-    class _Budget:  # what the hook reads from the NAS core's budget
-        exhausted, used = False, 3
-
-        def labelled(self):
-            return archs, [r.metrics["dfr"] for r in res]
-
-    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-    ev.after_iteration(1, None, _Budget())
-    assert trainer.step == 5 and sampler.pool == archs
-    assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
     state = ev.state_dict()
-    assert state["step"] == 5 and (tmp_path / "sn" / "pinned" / "iter1_ckpt_00000005.pt").is_file()
-    # scores after training are new work: the cache is keyed by the supernet step
-    assert ev.evaluate(archs[:1]) and ev.scored == 4
-    # restoring the state brings the step-5 weights back after more training
-    weights5 = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-    ev.after_iteration(2, None, _Budget())
+    assert state["step"] == 6 and state["pool"] == [SPACE.encode(a) for a in pool + new]
+    weights6 = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    more = [SPACE.sample(np.random.default_rng(i)) for i in range(4, 6)]
+    ev.evaluate(more)
+    assert trainer.step == 8 and len(ev.pool) == 6 and sampler.pool == more
     pinned = sorted(p.name for p in (tmp_path / "sn" / "pinned").iterdir())
-    assert trainer.step == 7 and pinned == ["iter1_ckpt_00000005.pt", "iter2_ckpt_00000007.pt"]
-    ev.load_state_dict(state | {"checkpoint": str(tmp_path / "sn" / "checkpoints" / "ckpt_00000005.pt")})
-    assert trainer.step == 5 and all(torch.equal(weights5[k], v) for k, v in trainer.model.state_dict().items())
+    assert pinned == ["ckpt_00000006.pt", "ckpt_00000008.pt"]  # the saved state's checkpoint is kept
+    ev.load_state_dict(state)  # back to the state saved at step 6
+    assert trainer.step == 6 and ev.pool == pool + new
+    assert all(torch.equal(weights6[k], v) for k, v in trainer.model.state_dict().items())
     with pytest.raises(FileNotFoundError, match="gone"):
-        ev.load_state_dict({"step": 9, "checkpoint": str(tmp_path / "nowhere.pt")})
+        ev.load_state_dict({"step": 9, "checkpoint": str(tmp_path / "nowhere.pt"), "pool": []})
 
 
 def test_killed_search_resumes_to_the_same_result(tmp_path):
-    cfg = _search_cfg(evaluator=EvaluatorConfig(decode=DecodeConfig(seed=0), steps_per_iteration=2))
+    cfg = _search_cfg(evaluator=EvaluatorConfig(decode=DecodeConfig(seed=0), steps_per_new_arch=1))
     cfg.seminas.iterations, cfg.budget = 2, 8
     dev = [random_batch([7, 4], [10, 6], seed=9)]
 
@@ -112,10 +108,9 @@ def test_killed_search_resumes_to_the_same_result(tmp_path):
             return run_tts_search(cfg, "seminas", trainer, sampler, dev, data, out, start)
         ev = SupernetEvaluator(trainer, sampler, dev, data, cfg.evaluator, out, start)
 
-        def hook(it, strategy, budget):  # dies in the hook after iteration 1 (0-based), before its state is saved
+        def hook(it, strategy, budget):  # dies after iteration 1 (0-based) is scored, before its state is saved
             if it == stop_after:
                 raise KeyboardInterrupt
-            ev.after_iteration(it, strategy, budget)
 
         with pytest.raises(KeyboardInterrupt):
             run_search(SPACE, ev, "seminas", cfg.seminas, cfg.budget, cfg.seed, out, hook=hook)
