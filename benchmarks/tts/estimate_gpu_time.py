@@ -66,6 +66,9 @@ def main() -> None:
     ap.add_argument("--tflops", type=float, default=100.0, help="sustained bf16 TFLOP/s assumed (H100 peak ~990)")
     ap.add_argument("--launch-us", type=float, default=10.0, help="microseconds per op (launch + small kernel)")
     ap.add_argument("--dev-utts", type=int, default=100)
+    ap.add_argument("--decode-steps", type=int, default=2 * FRAMES,
+                    help="decoder steps per scoring (the longest dev utterance; robustness: 5 L + 100 of the longest "
+                         "hard sentence, 1435)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = load_recipe_config(args.conf)
@@ -79,10 +82,13 @@ def main() -> None:
 
     f, o = train_step_cost(sn, from_str(LOW_RESOURCE_ARCH), 2, cfg.supernet.loss)
     sn_step = seconds(f * per_batch / 2, o)
+    print(f"supernet training step: {f * per_batch / 2 / 1e12:.2f} TFLOP, {o} ops")
     f, o = train_step_cost(final, None, 2, cfg.final_train.loss)
     final_step = seconds(f * per_batch / 2, o)
+    print(f"final-model training step: {f * per_batch / 2 / 1e12:.2f} TFLOP, {o} ops")
     f, o = decode_step_cost(sn, from_str(LOW_RESOURCE_ARCH), args.dev_utts)
-    score = seconds(f, o) * 2 * FRAMES  # the longest dev utterance sets the number of steps (~2x the mean)
+    score = seconds(f, o) * args.decode_steps  # the longest dev utterance sets the number of steps
+    print(f"decoding step ({args.dev_utts} utterances): {f / 1e9:.2f} GFLOP, {o} ops")
     new_steps = (cfg.search.budget - cfg.search.seminas.initial) * cfg.search.evaluator.steps_per_new_arch
     sn_steps = cfg.supernet.max_steps + new_steps
     rows = [("stage 3+4 supernet steps", sn_steps, sn_step), ("stage 4 scoring (architectures)", cfg.search.budget, score),

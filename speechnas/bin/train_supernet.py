@@ -13,6 +13,7 @@ import torch
 from speechnas.bin._tts_common import parse_recipe, recipe_parser
 from speechnas.tts.recipe_train import train_supernet_stage
 from speechnas.utils.distributed import cleanup, init_distributed
+from speechnas.utils.logging import setup_logging
 
 log = logging.getLogger("train_supernet")
 
@@ -21,6 +22,7 @@ def main() -> None:
     args, cfg, data = parse_recipe(recipe_parser(__doc__), "stage 3")
     device = "cuda" if cfg.supernet.device != "cpu" and torch.cuda.is_available() else "cpu"
     init_distributed(device)
+    setup_logging(logging.INFO)  # again, now that the rank is known: other ranks only warn
     try:
         result = train_supernet_stage(cfg, data, args.exp_dir)
     except (FileNotFoundError, ValueError) as e:

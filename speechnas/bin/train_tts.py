@@ -15,6 +15,7 @@ from speechnas.bin._tts_common import model_names, parse_recipe, recipe_parser
 from speechnas.tts.jobs import run_jobs
 from speechnas.tts.recipe_train import final_architectures, link_duplicate_models, train_model_stage
 from speechnas.utils.distributed import cleanup, init_distributed
+from speechnas.utils.logging import setup_logging
 
 log = logging.getLogger("train_tts")
 
@@ -25,6 +26,7 @@ def main() -> None:
     args, cfg, data = parse_recipe(p, "stage 5")
     device = "cuda" if cfg.final_train.device != "cpu" and torch.cuda.is_available() else "cpu"
     info = init_distributed(device)
+    setup_logging(logging.INFO)  # again, now that the rank is known: other ranks only warn
     try:
         archs = final_architectures(cfg, args.exp_dir, cfg.search.method, args.baselines)
         names = model_names(cfg.search.method, args.baselines)
