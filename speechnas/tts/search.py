@@ -177,6 +177,10 @@ def run_tts_search(search: SearchStageConfig, method: str, trainer: Trainer, sam
 
     result = run_search(space, evaluator, method, search.method_config(method), search.budget, search.seed, out,
                         hook=progress_files, tensorboard=True)
+    pin_dir = trainer.exp_dir / "pinned"
+    for old in pin_dir.glob("*.pt") if pin_dir.is_dir() else ():  # the finished state refers to the last one only
+        if old.resolve() != evaluator.checkpoint.resolve():
+            old.unlink()
     return write_search_summary(out, space, result.budget, method, evaluator)
 
 
