@@ -65,10 +65,12 @@ def robustness_test(model: TTSBackbone, batches: Iterable[dict], arch: TTSArch |
     for batch in batches:
         batch = batch_to(batch, device)
         out = generate(model, batch["text"], batch["text_lengths"], decode_cfg, arch)
-        attn = select_attention(out["attentions"], batch["text_lengths"], out["lengths"])
+        # EOS column kept: the last frames attend to it, and with it zeroed their path fell back to token 0 (a
+        # false repeat); skips are still counted over the characters only
+        attn = select_attention(out["attentions"], batch["text_lengths"], out["lengths"], eos=False)
         for i, utt in enumerate(batch["utt_ids"]):
             src = int(batch["text_lengths"][i]) - 1
-            err = detect_skips_repeats(alignment_path(attn[i], src, int(out["lengths"][i])), src)
+            err = detect_skips_repeats(alignment_path(attn[i], src + 1, int(out["lengths"][i])), src)
             errors.append(err)
             details[utt] = {"skips": err.skips, "repeats": err.repeats, "frames": int(out["lengths"][i]),
                             "stopped": bool(out["stopped"][i])}
