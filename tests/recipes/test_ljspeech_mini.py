@@ -26,7 +26,6 @@ from speechnas.tts.pack import load_model
 from speechnas.tts.supernet import SuperNet
 from speechnas.utils.config import from_dict
 
-from conftest import REPO
 from test_ljspeech_data import _recipe
 
 PREFIX = "mini_low_resource"
