@@ -22,4 +22,5 @@ setup(
         "matplotlib",
     ],
     extras_require={"dev": ["pytest"]},
+    entry_points={"console_scripts": ["speechnas-synthesize = speechnas.bin.synthesize:main"]},
 )
