@@ -2,7 +2,7 @@
 # SemiNAS and its baselines (NAO, regularized evolution, random search, SemiNAS(RE)) on the full NAS-Bench-201
 # CIFAR-10 table: search on validation accuracy, report the test accuracy of the best-by-validation cell.
 # Stages: 1 check the table · 2 search (methods x seeds, --nj in parallel, resumable) · 3 report.
-#   bash run.sh --seeds 0:100 --nj 2                     # the 100-seed table (about an hour on 2 cores)
+#   bash run.sh --seeds 0:100 --nj 2                     # the 100-seed table (about 1-2 hours on 2 shared cores)
 #   bash run.sh --methods seminas,re --seeds 0:5         # a quick look
 # Outputs (git-ignored): exp/<tag>/search/<method>/seed<k>/{queries.jsonl,result.json,best_so_far.png,state.pt},
 # exp/<tag>/search/{config.yaml,meta.json}, exp/<tag>/report/report.{json,txt,png}. One run per method and seed
@@ -25,7 +25,8 @@ overrides=                   # extra config overrides, e.g. "--seminas.initial 2
 abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 [ -n "$table" ] && table=$(abspath "$table")
 [ -n "$exp_dir" ] && exp_dir=$(abspath "$exp_dir")
-shared=$(abspath "${SPEECHNAS_SHARED:-$(dirname "$0")/../../../shared}")
+shared=${SPEECHNAS_SHARED:-$(dirname "$0")/../../../shared}
+shared=$(cd "$shared" 2>/dev/null && pwd || abspath "$shared")
 cd "$(dirname "$0")"
 table=${table:-$shared/data/nasbench/nb201_cifar10.csv}
 python=${PYTHON:-$( [ -x ../../.venv/bin/python ] && echo ../../.venv/bin/python || echo python3 )}
