@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import torch
 
 from speechnas.tts.decode import DecodeConfig, generate
 from speechnas.tts.model import LOW_RESOURCE_ARCH, TTSModel, TTSModelConfig
+from bench_args import add_runtime_args, runtime_device
 
 
 def run(model, text, tl, frames: int, incremental: bool, device) -> tuple[float, float]:
@@ -38,12 +38,9 @@ def main() -> None:
     ap.add_argument("--arch", default=LOW_RESOURCE_ARCH)
     ap.add_argument("--tokens", type=int, default=120)
     ap.add_argument("--lengths", type=int, nargs="+", default=[200, 400, 800])
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    add_runtime_args(ap)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    device = runtime_device(args)
     torch.manual_seed(0)
     model = TTSModel(TTSModelConfig(vocab_size=40, hidden_size=args.hidden, arch=args.arch)).to(device).eval()
     text = torch.randint(2, 40, (1, args.tokens), device=device)

@@ -15,7 +15,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from speechnas.tts.arch import TTSSearchSpace, from_str
+from speechnas.tts.arch import from_str
 from speechnas.tts.decode import DecodeConfig, generate
 from speechnas.tts.loss import tts_loss
 from speechnas.tts.model import LOW_RESOURCE_ARCH, TTSModel
@@ -73,7 +73,6 @@ def main() -> None:
     torch.set_num_threads(1)
     cfg = load_recipe_config(args.conf)
     per_batch = cfg.supernet.batch_frames // FRAMES
-    space = TTSSearchSpace(cfg.search_model.encoder_layers, cfg.search_model.decoder_layers)
     sn = SuperNet(replace(cfg.search_model, vocab_size=40))
     final = TTSModel(replace(cfg.final_model, vocab_size=40), from_str(LOW_RESOURCE_ARCH))
 

@@ -30,6 +30,7 @@ from speechnas.tts.decode import DecodeConfig
 from speechnas.tts.evaluate import evaluate_batches
 from speechnas.tts.model import TTSModelConfig
 from speechnas.tts.supernet import SuperNet
+from bench_args import add_runtime_args, runtime_device
 
 SHARED = Path(os.environ.get("SPEECHNAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
@@ -57,12 +58,9 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=6, help="encoder and decoder layers each")
     ap.add_argument("--archs", type=int, default=5)
     ap.add_argument("--batch-frames", type=int, default=40000)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    add_runtime_args(ap)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    device = runtime_device(args)
     items = load_clips(args.clips)
     lengths = [it["feats"].shape[0] for it in items]
     batches = [collate_tts([items[i] for i in b]) for b in

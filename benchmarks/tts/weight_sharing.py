@@ -27,6 +27,7 @@ from speechnas.tts.loss import LossConfig, tts_loss  # noqa: E402
 from speechnas.tts.model import LOW_RESOURCE_ARCH, TTSModelConfig  # noqa: E402
 from speechnas.tts.supernet import SuperNet  # noqa: E402
 from speechnas.tts.train import batch_to  # noqa: E402
+from bench_args import add_runtime_args, runtime_device  # noqa: E402
 
 
 def make_step(model, arch, batch, loss_cfg):
@@ -61,12 +62,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--tokens", type=int, default=60)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    add_runtime_args(ap)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    device = runtime_device(args)
     torch.manual_seed(0)
     cfg = TTSModelConfig(vocab_size=VOCAB_SIZE, hidden_size=args.hidden)
     supernet = SuperNet(cfg).to(device)

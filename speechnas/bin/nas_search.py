@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from speechnas.nas.benchmarks import BENCHMARKS

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from speechnas.nas.budget import Budget
-from speechnas.nas.semi_predictor import PredictorConfig, SemiSupervisedPredictor
+from speechnas.nas.semi_predictor import PredictorConfig, PredictorStrategyMixin, SemiSupervisedPredictor
 from speechnas.nas.seminas import draw_unlabelled
 from speechnas.nas.space import Arch, SearchSpace
 from speechnas.nas.strategy import Strategy
@@ -102,7 +102,7 @@ class RegularizedEvolution(Strategy):
         self.population = deque(state["population"])
 
 
-class SemiNASRE(RegularizedEvolution):
+class SemiNASRE(PredictorStrategyMixin, RegularizedEvolution):
     name = "seminas_re"
 
     def __init__(self, space: SearchSpace, config: SemiNASREConfig, seed: int):
@@ -127,14 +127,3 @@ class SemiNASRE(RegularizedEvolution):
         self.add(chosen, values)
         self.iteration += 1
         return True
-
-    def predict(self, archs: list[Arch]) -> np.ndarray:
-        return self.predictor.predict(archs)
-
-    def state_dict(self) -> dict:
-        return {**super().state_dict(), "predictor": self.predictor.state_dict(), "log": self.log}
-
-    def load_state_dict(self, state: dict) -> None:
-        super().load_state_dict(state)
-        self.predictor.load_state_dict(state["predictor"])
-        self.log = list(state["log"])

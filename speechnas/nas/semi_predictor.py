@@ -92,3 +92,22 @@ class SemiSupervisedPredictor:
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.fits = state["fits"]
+
+
+class PredictorStrategyMixin:
+    """Prediction and checkpoint state for a :class:`Strategy` that owns ``self.predictor`` and ``self.log``."""
+
+    predictor: SemiSupervisedPredictor
+    log: list
+
+    def predict(self, archs: list[Arch]) -> np.ndarray:
+        """Predicted (normalised) scores of ``archs`` (diagnostics, e.g. rank correlation with true accuracy)."""
+        return self.predictor.predict(archs)
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "predictor": self.predictor.state_dict(), "log": self.log}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.predictor.load_state_dict(state["predictor"])
+        self.log = list(state["log"])

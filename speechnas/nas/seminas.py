@@ -18,7 +18,7 @@ import numpy as np
 
 from speechnas.nas.budget import Budget
 from speechnas.nas.controller_train import AscentConfig, allowed_mask, ascent_candidates
-from speechnas.nas.semi_predictor import PredictorConfig, SemiSupervisedPredictor
+from speechnas.nas.semi_predictor import PredictorConfig, PredictorStrategyMixin, SemiSupervisedPredictor
 from speechnas.nas.space import Arch, SearchSpace
 from speechnas.nas.strategy import Strategy, unseen_representatives
 
@@ -53,7 +53,7 @@ def draw_unlabelled(strategy: Strategy, budget: Budget, m: int) -> list[Arch]:
     return strategy.sample_new(budget, m)
 
 
-class SemiNAS(Strategy):
+class SemiNAS(PredictorStrategyMixin, Strategy):
     name = "seminas"
 
     def __init__(self, space: SearchSpace, config: SemiNASConfig, seed: int):
@@ -151,15 +151,3 @@ class SemiNAS(Strategy):
             if hit is not None and hit[0] not in found:
                 found[hit[0]] = hit[1]
         return list(found.values())[:want], eta
-
-    def predict(self, archs: list[Arch]) -> np.ndarray:
-        """Predicted (normalised) scores of ``archs`` (diagnostics, e.g. rank correlation with true accuracy)."""
-        return self.predictor.predict(archs)
-
-    def state_dict(self) -> dict:
-        return {**super().state_dict(), "predictor": self.predictor.state_dict(), "log": self.log}
-
-    def load_state_dict(self, state: dict) -> None:
-        super().load_state_dict(state)
-        self.predictor.load_state_dict(state["predictor"])
-        self.log = list(state["log"])
