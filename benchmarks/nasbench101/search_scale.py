@@ -43,8 +43,10 @@ def main() -> None:
     if out.returncode != 0:
         raise SystemExit(out.stdout + out.stderr)
     print((scratch / "exp" / "report.txt").read_text(), end="")
-    print(f"stages 1-3: {time.perf_counter() - start:.0f} s wall with --nj {args.nj}; per-run wall times in "
-          f"{scratch / 'exp' / 'report.json'} (per_seed.wall_s)")
+    exp = scratch / "exp"
+    print(f"stages 1-3: {time.perf_counter() - start:.0f} s wall with --nj {args.nj}; wall time per run: "
+          f"{exp / 'report.json'} (methods.<method>.wall_s_mean / _median / _max) and "
+          f"{exp}/<method>/seed<k>/run.json (wall_s)")
 
 
 if __name__ == "__main__":

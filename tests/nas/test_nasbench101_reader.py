@@ -17,7 +17,7 @@ from speechnas.nas.nasbench101.crc32c import crc32c, crc32c_many, masked_crc32c
 from speechnas.nas.nasbench101.graph import Cell
 from speechnas.nas.nasbench101.payload import format_payload
 from speechnas.nas.nasbench101.protobuf import ProtobufError, decode_model_metrics, encode_model_metrics
-from speechnas.nas.nasbench101.table import read_tfrecord
+from speechnas.nas.nasbench101.table import read_tfrecord, verify_table_hashes
 from speechnas.nas.nasbench101.tfrecord import frame, frame_many, index_records, write_records
 
 FIELDS = ("training_time", "train_accuracy", "validation_accuracy", "test_accuracy")
@@ -45,7 +45,8 @@ def _record_starts(data: bytes) -> list[int]:
 def test_fixture_decodes_to_the_json_values_exactly(fixture_bytes, records, tmp_path):
     path = tmp_path / "nasbench_only108.tfrecord"
     path.write_bytes(fixture_bytes)
-    table = read_tfrecord(path, verify_hashes=True)
+    table = read_tfrecord(path)
+    verify_table_hashes(table, path)  # the official hash of every stored graph
     assert (len(table), table.num_records, list(table.epochs)) == (30, 90, [108])
     for rec in records:
         row = table.row_of(rec["hash"])
@@ -245,4 +246,24 @@ def test_synthetic_files_read_back(tmp_path):
     table = read_tfrecord(tmp_path / "s.tfrecord")
     assert (len(table), table.num_records, table.metrics.dtype) == (40, 120, np.float32)
     assert write_searchable(tmp_path / "v.tfrecord", num_cells=25) == 75
-    assert len(read_tfrecord(tmp_path / "v.tfrecord", verify_hashes=True)) == 25  # real hashes of valid cells
+    searchable = read_tfrecord(tmp_path / "v.tfrecord")
+    verify_table_hashes(searchable, tmp_path / "v.tfrecord")  # real hashes of valid cells
+    assert len(searchable) == 25
+    with pytest.raises(RecordError, match=r"s\.tfrecord: stored hash [0-9a-f]{32} \(row 0\) does not match"):
+        verify_table_hashes(table, tmp_path / "s.tfrecord")  # random hashes
+
+
+def test_verify_hashes_checks_a_current_cache_too(fixture_bytes, tmp_path):
+    path = tmp_path / "f.tfrecord"
+    path.write_bytes(fixture_bytes)
+    table = NasBench101.load(path, verify_hashes=True).table  # read from the file, checked, cached
+    cache = cache_mod.default_cache_path(path)
+    tampered = bytearray.fromhex(table.hash_hex(5))
+    tampered[-1] ^= 0x01  # one bit of row 5's hash (still sorted: neighbouring hashes differ earlier)
+    table.hashes[5] = bytes(tampered)
+    cache_mod.save_cache(table, cache)
+    assert cache_mod.stale_reason(path, cache) is None  # the cache is current: the file is not read again
+    assert NasBench101.load(path).hash_of(5) == bytes(tampered).hex()  # without the check it passes
+    with pytest.raises(RecordError, match=rf"{re.escape(str(cache))} \(the cache of .*\): stored hash "
+                                          rf"{bytes(tampered).hex()} \(row 5\) does not match"):
+        NasBench101.load(path, verify_hashes=True)

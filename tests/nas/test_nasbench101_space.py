@@ -161,8 +161,7 @@ def test_decode_rejects_wrong_kinds_and_invalid_cells(cells):
     with pytest.raises(ValueError, match="unknown interior op"):
         space.encode(Cell.from_lists(cells[0].matrix, ["input"] + ["conv5x5"] * 5 + ["output"]))
     assert space.decode([1] * 26 + [6]) is None  # no edges: input does not reach output
-    # SemiNAS's zero-padded short form (2 vertices: input -> output) is understood
-    assert prune(space.decode([2, 6] + [0] * 25)) == from_str("0100|input,output")
+    assert space.decode([2, 6] + [0] * 25) is None  # an early output and padding are not tokens of the layout
 
 
 def test_constrained_decoding_emits_only_valid_token_kinds(bench):
@@ -209,3 +208,47 @@ def test_catalog_space_samples_uniformly_and_restricts(bench):
         assert bench.row_of_hash(space.key(child)) is not None and space.key(child) != space.key(parent)
     outside = from_str("0100|input,output")
     assert NasBench101Space().is_valid(outside) and not space.is_valid(outside)
+
+
+def test_table_cells_key_by_their_stored_hash(bench):
+    space = NasBench101CatalogSpace(bench)
+    rng = np.random.default_rng(4)
+    for cell in [space.sample(rng) for _ in range(50)] + list(space.enumerate()):
+        assert space.key(cell) == bench.hash_of(bench.row(cell)) == NasBench101Space().key(cell)
+        assert space.is_valid(cell)
+    space.memo_size = 4  # a full memo is cleared, never grows past its size, and keys stay right
+    cells = [space.sample(rng) for _ in range(10)]
+    assert len(space._table_keys) <= 4
+    assert [space.key(c) for c in cells] == [cell_hash(c) for c in cells]
+
+
+class _NoCell:
+    """A benchmark that holds no cell the whole space can produce."""
+
+    source = "empty.tfrecord"
+
+    def __len__(self) -> int:
+        return 1
+
+    def row_of_hash(self, module_hash: str) -> None:
+        return None
+
+
+def test_adjacency_sampling_gives_up_on_a_file_with_no_reachable_cell():
+    import threading
+
+    space = NasBench101CatalogSpace(_NoCell(), restrict=True, sampling="adjacency")
+    space.adjacency_draws = 50
+    errors: list[BaseException] = []
+
+    def draw() -> None:
+        try:
+            space.sample(np.random.default_rng(0))
+        except BaseException as e:  # noqa: BLE001 (handed to the test thread)
+            errors.append(e)
+
+    worker = threading.Thread(target=draw, daemon=True)  # an endless loop would keep it alive
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "adjacency sampling did not stop at its draw limit"
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError) and "in 50 valid draws" in str(errors[0])

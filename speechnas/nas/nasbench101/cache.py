@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speechnas.nas.nasbench101.table import Table, read_tfrecord
+from speechnas.nas.nasbench101.table import Table, read_tfrecord, verify_table_hashes
 from speechnas.utils.download import sha256_of
 from speechnas.utils.io import atomic_write_with
 
@@ -78,7 +78,9 @@ def load_table(source: str | os.PathLike, cache_path: str | os.PathLike | None =
                verify_hashes: bool = False) -> Table:
     """The benchmark behind ``source``: from the cache when it is current, else read the file and (re)write it.
 
-    When the cache location is not writable the table is still returned (with a warning).
+    ``verify_hashes`` recomputes every cell's hash of the table returned, whether it came from the cache or the
+    file (a bad file is never cached). When the cache location is not writable the table is still returned (with
+    a warning).
     """
     source = Path(source)
     if not source.is_file():
@@ -91,12 +93,16 @@ def load_table(source: str | os.PathLike, cache_path: str | os.PathLike | None =
         except _BROKEN as e:  # damaged cache file: rebuild it
             why = f"cache unreadable ({e})"
         else:
+            if verify_hashes:
+                verify_table_hashes(table, f"{cache_path} (the cache of {source}; --rebuild reads the file again)")
             if table.meta.get("source_mtime_ns") != source.stat().st_mtime_ns:  # same content, touched
                 table.meta.update(_source_meta(source, table.meta["source_sha256"]))
                 _try_save(table, cache_path)
             return table
     log.info("building NAS-Bench-101 cache %s (%s)", cache_path, why)
-    table = read_tfrecord(source, verify_hashes=verify_hashes)
+    table = read_tfrecord(source)
+    if verify_hashes:
+        verify_table_hashes(table, source)
     table.meta = _source_meta(source)
     _try_save(table, cache_path)
     return table

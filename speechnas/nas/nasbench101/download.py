@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from speechnas.utils import download
-from speechnas.utils.download import DownloadError, sha256_of  # noqa: F401 (re-exported)
+from speechnas.utils.download import DownloadError  # noqa: F401 (re-exported for stage 0 and its tests)
 
 FILES = {  # name -> (url, sha256, approximate size)
     "only108": ("https://storage.googleapis.com/nasbench/nasbench_only108.tfrecord",

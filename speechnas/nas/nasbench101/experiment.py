@@ -1,8 +1,8 @@
 """The NAS-Bench-101 experiment: its config schema and the method x seed runs (in parallel processes).
 
 Each run goes through the core's :func:`~speechnas.nas.run.run_search` (budget, resume, queries.jsonl,
-result.json) into ``<exp_dir>/<method>/seed<k>/`` and adds ``run.json`` with the benchmark's counters
-(unique hashes, simulated training time) and the found cell's standing in the whole space.
+result.json) into ``<exp_dir>/<method>/seed<k>/`` and adds ``run.json`` with the benchmark's
+counters (unique hashes, simulated training time and epochs, all from the run's Budget) and the found cell.
 """
 from __future__ import annotations
 
@@ -86,8 +86,9 @@ def run_one(cfg: ExperimentConfig, method: str, seed: int, exp_dir: str | Path) 
     best = res.budget.best()
     row = bench.row_of_hash(best.key) if best is not None else None
     summary = {
+        # the official budget counters: unique hashes queried, their simulated training time and epochs
         "method": method, "seed": seed, "queries": res.budget.used, "budget": cfg.budget,
-        "simulated_training_time_s": res.budget.total_cost, "evaluator": evaluator.budget_counters(),
+        "simulated_training_time_s": res.budget.total_cost, "epochs_spent": res.budget.used * evaluator.epochs,
         "wall_s": res.wall_s, "best_hash": best.key if best else None,
         "best_valid_acc": best.metrics["valid_acc"] if best else None,
         "best_cell": space.to_str(bench.cell(row)) if row is not None else None,

@@ -19,36 +19,29 @@ from speechnas.utils.io import atomic_write_json, atomic_write_text
 FIELD_OF_METRIC = {"test_acc": "test_accuracy", "valid_mean_acc": "validation_accuracy"}
 
 
-def _at_budget(queries: list[dict], budget: int, search_metric: str) -> tuple[dict, float]:
-    """Best-by-search-metric query among the first ``budget`` (earliest wins ties) and their summed cost."""
-    first = queries[:budget]
-    best = first[0]
-    for q in first[1:]:
-        if q["metrics"][search_metric] > best["metrics"][search_metric]:
-            best = q
-    return best, float(sum(q["cost"] for q in first))
+def _found(queries: list[dict], budget: int) -> dict:
+    """The best-by-search-metric query among the first ``budget``: the runner's ``best_so_far`` pointer (1-based)."""
+    return queries[queries[min(budget, len(queries)) - 1]["best_so_far"] - 1]
 
 
-def nasbench101_columns(runs: dict, order: list[str], bench, cfg: ExperimentConfig, budgets: list[int],
-                        reference: float) -> dict:
+def nasbench101_columns(runs: dict, summary: dict, bench, cfg: ExperimentConfig, reference: float) -> dict:
+    """Per method and budget: regret (from the core summary's means), rank in the file and simulated hours."""
     field = FIELD_OF_METRIC[cfg.report.metric]
-    values = bench.mean(field, cfg.benchmark.epochs)
     out = {}
-    for method in order:
-        seeds = runs[method]
+    for method, entry in summary["methods"].items():
         per_budget = {}
-        for b in budgets:
+        for b in summary["budgets"]:
             rows = []
-            for seed, run in sorted(seeds.items()):
-                best, cost = _at_budget(run["queries"], b, run["result"]["search_metric"])
-                row = bench.row_of_hash(best["key"])
-                value = 100.0 * float(values[row])
+            for seed, run in sorted(runs[method].items()):
+                best = _found(run["queries"], b)
+                value = best["metrics"][cfg.report.metric]  # what the core summary averages
+                cost = sum(q["cost"] for q in run["queries"][:b])
                 rows.append({"seed": seed, "hash": best["key"], "cell": best["arch"], "value": value,
-                             "regret": reference - value, "rank": bench.rank_of(row, field, cfg.benchmark.epochs),
+                             "regret": reference - value,
+                             "rank": bench.rank_of(bench.row_of_hash(best["key"]), field, cfg.benchmark.epochs),
                              "simulated_hours": cost / 3600.0})
-            regrets = np.array([r["regret"] for r in rows])
-            per_budget[str(b)] = {"regret_mean": float(regrets.mean()),
-                                  "regret_std": float(regrets.std(ddof=1)) if len(rows) > 1 else 0.0,
+            at = entry["at"][str(b)]
+            per_budget[str(b)] = {"regret_mean": reference - at["mean"], "regret_std": at["std"],
                                   "rank_median": float(np.median([r["rank"] for r in rows])),
                                   "rank_best": int(min(r["rank"] for r in rows)),
                                   "simulated_hours_mean": float(np.mean([r["simulated_hours"] for r in rows])),
@@ -73,7 +66,7 @@ def summarise(exp_dir: str | Path, cfg: ExperimentConfig) -> dict:
         "benchmark": bench.summary(), "space_size": len(bench), "reference": reference,
         "reported": f"mean {field} over repeats at {cfg.benchmark.epochs} epochs of the best-by-validation cell",
         "best_in_file": {"hash": bench.hash_of(best_row), "value": 100.0 * best},
-        "methods": nasbench101_columns(runs, list(summary["methods"]), bench, cfg, budgets, reference),
+        "methods": nasbench101_columns(runs, summary, bench, cfg, reference),
     }
     return summary
 

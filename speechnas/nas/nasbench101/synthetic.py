@@ -18,9 +18,9 @@ import numpy as np
 from speechnas.nas.nasbench101.graph import MAX_EDGES, OPS, Cell
 from speechnas.nas.nasbench101.hashing import cell_hash
 from speechnas.nas.nasbench101.payload import format_payload
-from speechnas.nas.nasbench101.table import _progress
 from speechnas.nas.nasbench101.tfrecord import frame_many, write_records
 from speechnas.utils.io import atomic_open
+from speechnas.utils.progress import progress
 
 REAL_ONLY108_CELLS = 423_624
 _EVAL = struct.Struct("<BBBdBdBdBdBd")  # 0x0a len | 5 x (key, double)
@@ -49,7 +49,7 @@ def write_synthetic(path: str | os.PathLike, num_cells: int = REAL_ONLY108_CELLS
     digests = rng.bytes(16 * num_cells)
     size = 0
     with atomic_open(path, "wb") as f:
-        for a in _progress(range(0, num_cells, batch), desc="synthetic cells", unit="batch"):
+        for a in progress(range(0, num_cells, batch), desc="synthetic cells", unit="batch"):
             n = min(batch, num_cells - a)
             nv = rng.choice([2, 3, 4, 5, 6, 7], size=n, p=[0.001, 0.004, 0.02, 0.075, 0.2, 0.7])
             bits = rng.random((n, 7, 7)) < 0.3

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import sys
 from array import array
 from dataclasses import dataclass, field
 
@@ -18,9 +17,9 @@ from speechnas.nas.nasbench101.hashing import cell_hash
 from speechnas.nas.nasbench101.payload import decode_metrics_b64, split_payload
 from speechnas.nas.nasbench101.protobuf import ProtobufError, decode_model_metrics
 from speechnas.nas.nasbench101.tfrecord import HEADER, RecordError, index_records
+from speechnas.utils.progress import progress
 
 METRIC_FIELDS = ("training_time", "train_accuracy", "validation_accuracy", "test_accuracy")
-POINTS = ("halfway", "final")
 PAD = 255  # op code of a vertex beyond the cell's size
 _OP_CODE = {op: k for k, op in enumerate(ALL_OPS)}
 
@@ -92,11 +91,11 @@ def _parse_adjacency(adj: str, v: int) -> int:
     return sum(((raw >> (i * v)) & row) << (i * 7) for i in range(v))
 
 
-def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True, verify_hashes: bool = False) -> Table:
+def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True) -> Table:
     """Read ``nasbench_only108.tfrecord`` / ``nasbench_full.tfrecord`` (or any file in that format) into a Table.
 
     Any corrupt, truncated or malformed record raises :class:`RecordError` naming the record and byte offset.
-    ``verify_hashes`` recomputes every cell's hash (slow: about 0.1 ms per cell).
+    The stored hashes are taken as they are; :func:`verify_table_hashes` recomputes them.
     """
     path = os.fspath(path)
     size = os.path.getsize(path)
@@ -118,7 +117,7 @@ def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True, verify_hashe
         rec_epoch = array("q")
         values = array("d")
         offsets, lengths = array("q", index.offsets.tobytes()), array("q", index.lengths.tobytes())
-        for i in _progress(range(len(offsets)), desc="NAS-Bench-101 records", unit="rec", mininterval=2.0):
+        for i in progress(range(len(offsets)), desc="NAS-Bench-101 records", unit="rec", mininterval=2.0):
             start = offsets[i] + HEADER
             try:
                 h, ep, adj, ops, b64 = split_payload(mm[start:start + lengths[i]])
@@ -158,24 +157,19 @@ def read_tfrecord(path: str | os.PathLike, verify_crc: bool = True, verify_hashe
                 rec_epoch.append(e)
             except (ValueError, ProtobufError) as exc:
                 raise RecordError(f"{path}: record {i} at byte offset {offsets[i]}: {exc}") from None
-    table = _assemble(row_hash, nv_codes, adj_bits, op_codes, row_params, epoch_ix, rec_row, rec_epoch, values,
+    return _assemble(row_hash, nv_codes, adj_bits, op_codes, row_params, epoch_ix, rec_row, rec_epoch, values,
                      num_records=len(offsets))
-    if verify_hashes:
-        for row in range(len(table)):
-            cell = table.cell(row)
-            if cell_hash(cell) != table.hash_hex(row):
-                raise RecordError(f"{path}: stored hash {table.hash_hex(row)} does not match its graph "
-                                  f"({cell.adjacency_string()}, {','.join(cell.ops)}) whose hash is {cell_hash(cell)}")
-    return table
 
 
-def _progress(iterable, **kwargs):
-    """A progress bar on a terminal only: off a terminal tqdm (and the torch import it brings) is skipped."""
-    if not sys.stderr.isatty() and os.environ.get("SPEECHNAS_PROGRESS") != "1":
-        return iterable
-    from speechnas.utils.progress import progress
-
-    return progress(iterable, **kwargs)
+def verify_table_hashes(table: Table, source: str | os.PathLike) -> None:
+    """Recompute every cell's official hash (about 0.1 ms per cell); RecordError names ``source`` and the first
+    row whose stored hash differs, so a damaged file or cache cannot pass for the benchmark."""
+    for row in progress(range(len(table)), desc="NAS-Bench-101 hashes", unit="cell", mininterval=2.0):
+        cell = table.cell(row)
+        stored, actual = table.hash_hex(row), cell_hash(cell)
+        if actual != stored:
+            raise RecordError(f"{os.fspath(source)}: stored hash {stored} (row {row}) does not match its graph "
+                              f"({cell.adjacency_string()}, {','.join(cell.ops)}) whose hash is {actual}")
 
 
 def _assemble(row_hash, nv_codes, adj_bits, op_codes, row_params, epoch_ix, rec_row, rec_epoch, values,

@@ -52,6 +52,14 @@ def _as_cell(arch) -> Cell:
     return Cell.from_lists(matrix, ops)
 
 
+def _valid(arch) -> bool:
+    """Whether ``arch`` is in the whole NAS-Bench-101 space, whatever a benchmark file holds."""
+    try:
+        return invalid_reason(_as_cell(arch)) is None
+    except (TypeError, ValueError):
+        return False
+
+
 class NasBench101Space:
     """The space without benchmark data: sampling draws 21 Bernoulli(0.5) edges and uniform ops until valid
     (the NAS-Bench-101 notebook's scheme, which favours small pruned cells; see :class:`NasBench101CatalogSpace`
@@ -74,14 +82,11 @@ class NasBench101Space:
                 rows[i][j] = int(b)
             ops = ["input"] + [OPS[k] for k in rng.integers(0, len(OPS), size=MAX_VERTICES - 2)] + [OUTPUT]
             cell = Cell.from_lists(rows, ops)
-            if self.is_valid(cell):
+            if _valid(cell):  # never a subclass's narrower is_valid: that could loop forever
                 return cell
 
     def is_valid(self, arch) -> bool:
-        try:
-            return invalid_reason(_as_cell(arch)) is None
-        except (TypeError, ValueError):
-            return False
+        return _valid(arch)
 
     def key(self, arch) -> str:
         cell = _as_cell(arch)
@@ -101,23 +106,14 @@ class NasBench101Space:
         return [m[r][c] + 1 if r is not None else OP_TOKEN[ops[c]] for c, r in LAYOUT]
 
     def decode(self, tokens: Sequence[int]) -> Cell | None:
-        """The 7-vertex cell the tokens spell (also accepts SemiNAS's zero-padded short form), None if invalid."""
+        """The 7-vertex cell the tokens spell, None if they spell none or an invalid one."""
         tokens = [int(t) for t in tokens]
         if len(tokens) != SEQ_LEN:
             return None
         n = MAX_VERTICES
-        for p, (c, r) in enumerate(LAYOUT):  # zero-padded short form: output op early, then only zeros
-            if r is None and tokens[p] == OUT and c < n - 1:
-                if any(tokens[p + 1:]):
-                    return None
-                n = c + 1
-                break
         rows = [[0] * n for _ in range(n)]
         ops = ["input"] + [""] * (n - 1)
-        for p, (c, r) in enumerate(LAYOUT):
-            if c >= n:
-                break
-            t = tokens[p]
+        for (c, r), t in zip(LAYOUT, tokens):
             if r is not None:
                 if t not in (NO_EDGE, EDGE):
                     return None
@@ -172,7 +168,7 @@ class NasBench101Space:
         own = self.key(cell)
         for _ in range(max_tries):
             new = self._mutate_once(cell, rng)
-            if self.is_valid(new) and self.key(new) != own:
+            if _valid(new) and _key(new) != own:
                 return new
         raise RuntimeError(f"no valid mutant of {to_str(cell)} in {max_tries} tries")
 
@@ -185,8 +181,16 @@ class NasBench101Space:
 
 class NasBench101CatalogSpace(NasBench101Space):
     """The space over the cells a loaded benchmark holds: uniform sampling over its unique cells (or, with
-    ``sampling="adjacency"``, the notebook's Bernoulli edges), ``size()`` and ``enumerate()``. With ``restrict=True`` (for partial files) only those cells are valid, and a mutant that
-    falls outside is replaced by the nearest held cell (fewest differing tokens, random tie-break)."""
+    ``sampling="adjacency"``, the notebook's Bernoulli edges), ``size()`` and ``enumerate()``. With
+    ``restrict=True`` (for partial files) only those cells are valid, and a mutant that falls outside is replaced
+    by the nearest held cell (fewest differing tokens, random tie-break).
+
+    Cells handed out from the table (``sample``/``enumerate``) carry their stored hash into :meth:`key`, so the
+    hot loop (SemiNAS draws 10,000 unlabelled cells per iteration) skips validation and MD5 hashing.
+    """
+
+    adjacency_draws = 100_000  # adjacency sampling gives up after this many valid draws outside a restricted file
+    memo_size = 1 << 15  # table cells whose stored hash is remembered (cleared when full, to bound memory)
 
     def __init__(self, benchmark, restrict: bool = False, mutation_rate: float = 1.0, sampling: str = "uniform"):
         super().__init__(mutation_rate)
@@ -196,49 +200,58 @@ class NasBench101CatalogSpace(NasBench101Space):
         self.restrict = bool(restrict)
         self.sampling = sampling
         self._tokens: np.ndarray | None = None
+        self._table_keys: dict[Cell, str] = {}  # cell from the table -> its stored hash
 
     def size(self) -> int:
         return len(self.benchmark)
 
+    def _table_cell(self, row: int) -> Cell:
+        """The stored cell of ``row``, remembered with its stored hash for :meth:`key` and :meth:`is_valid`."""
+        cell = self.benchmark.cell(row)
+        if len(self._table_keys) >= self.memo_size:
+            self._table_keys.clear()
+        self._table_keys[cell] = self.benchmark.hash_of(row)
+        return cell
+
     def enumerate(self) -> Iterator[Cell]:
         for row in range(len(self.benchmark)):
-            yield self.benchmark.cell(row)
+            yield self._table_cell(row)
 
     def sample(self, rng: np.random.Generator) -> Cell:
         if self.sampling == "adjacency":
-            for _ in range(100_000):
+            for _ in range(self.adjacency_draws):
                 cell = super().sample(rng)
                 if self.is_valid(cell):
                     return cell
-            raise RuntimeError("adjacency sampling found no cell of the restricted benchmark in 100,000 draws")
-        return self.benchmark.cell(int(rng.integers(len(self.benchmark))))
+            raise RuntimeError(f"adjacency sampling found no cell of {self.benchmark.source or 'the benchmark'} "
+                               f"in {self.adjacency_draws:,} valid draws (benchmark.restrict: true)")
+        return self._table_cell(int(rng.integers(len(self.benchmark))))
+
+    def key(self, arch) -> str:
+        known = self._table_keys.get(arch) if isinstance(arch, Cell) else None
+        return known if known is not None else super().key(arch)
 
     def is_valid(self, arch) -> bool:
+        if isinstance(arch, Cell) and arch in self._table_keys:
+            return True
         if not super().is_valid(arch):
             return False
         return not self.restrict or self.benchmark.row_of_hash(_key(_as_cell(arch))) is not None
 
     def mutate(self, arch, rng: np.random.Generator, max_tries: int = 10_000) -> Cell:
-        if not self.restrict:
-            return super().mutate(arch, rng, max_tries)
-        cell = _as_cell(arch)
-        own = self.key(cell)
-        for _ in range(max_tries):
-            new = self._mutate_once(cell, rng)
-            if super().is_valid(new) and _key(new) != own:
-                break
-        else:
-            raise RuntimeError(f"no valid mutant of {to_str(cell)} in {max_tries} tries")
-        if self.benchmark.row_of_hash(_key(new)) is not None:
+        """The benchmark's mutation; with ``restrict`` a mutant the file lacks becomes its nearest held cell."""
+        new = super().mutate(arch, rng, max_tries)
+        if not self.restrict or self.benchmark.row_of_hash(_key(new)) is not None:
             return new
-        return self._nearest(new, own, rng)
+        return self._nearest(new, self.key(arch), rng)
 
     def _nearest(self, cell: Cell, exclude_key: str, rng: np.random.Generator) -> Cell:
         if self._tokens is None:
-            self._tokens = np.array([self.encode(c) for c in self.enumerate()], dtype=np.int8)
+            self._tokens = np.array([self.encode(self.benchmark.cell(r)) for r in range(len(self.benchmark))],
+                                    dtype=np.int8)
         dist = (self._tokens != np.array(self.encode(cell), dtype=np.int8)).sum(axis=1)
         own_row = self.benchmark.row_of_hash(exclude_key)
         if own_row is not None:
             dist[own_row] = np.iinfo(dist.dtype).max
         best = np.flatnonzero(dist == dist.min())
-        return self.benchmark.cell(int(best[rng.integers(len(best))]))
+        return self._table_cell(int(best[rng.integers(len(best))]))
