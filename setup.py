@@ -7,7 +7,7 @@ setup(
     description="TTS-first speech toolkit with SemiNAS neural architecture search",
     packages=find_packages(include=["speechnas", "speechnas.*"]),
     package_data={"speechnas.data": ["resources/*.txt"]},
-    python_requires=">=3.11,<3.12",
+    python_requires=">=3.11.4,<3.12",  # tarfile extractall(filter="data") (stage 0)
     install_requires=[
         "torch==2.11.0",
         "torchaudio==2.11.0",

@@ -33,10 +33,6 @@ class WavInfo:
     channels: int
     frames: int
 
-    @property
-    def duration(self) -> float:
-        return self.frames / self.sample_rate
-
 
 def _riff_truncation(path: Path) -> str | None:
     """Why a RIFF/WAVE file is truncated (declared data size > bytes present), or None when it is complete."""
@@ -80,11 +76,10 @@ def check_wav(path: str | os.PathLike) -> WavInfo:
     return WavInfo(info.samplerate, info.channels, info.frames)
 
 
-def load_wav(path: str | os.PathLike, sample_rate: int | None = None, check: bool = True) -> tuple[torch.Tensor, int]:
+def load_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[torch.Tensor, int]:
     """Mono float32 audio ``(samples,)`` in [-1, 1] and its rate (``sample_rate`` when given, resampled if needed)."""
     path = Path(path)
-    if check:
-        check_wav(path)
+    check_wav(path)
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as e:  # noqa: BLE001
@@ -102,9 +97,12 @@ def load_wav(path: str | os.PathLike, sample_rate: int | None = None, check: boo
 
 
 def write_wav(path: str | os.PathLike, wav: np.ndarray | torch.Tensor, sample_rate: int) -> None:
-    """Write mono audio as 16-bit PCM WAV, atomically (a reader never sees half a file)."""
+    """Write mono ``(samples,)`` audio in [-1, 1] as 16-bit PCM WAV, atomically (a reader never sees half a file)."""
     if isinstance(wav, torch.Tensor):
-        wav = wav.detach().cpu().numpy()
+        wav = wav.detach().cpu().float().numpy()
+    wav = np.asarray(wav, dtype=np.float32)
+    if wav.ndim != 1:  # soundfile would take (frames, channels) silently and a batch (B, samples) as B channels
+        raise ValueError(f"{path}: write_wav expects mono audio of shape (samples,), got shape {tuple(wav.shape)}")
     buf = io.BytesIO()
-    sf.write(buf, np.clip(np.asarray(wav, dtype=np.float32), -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    sf.write(buf, np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
     atomic_write_bytes(path, buf.getvalue())

@@ -1,16 +1,17 @@
 """The built-in corpus on disk (LJSpeech layout) and the project's text-only hard-sentence sets.
 
 :func:`build_mini_corpus` renders the shipped sentences (``resources/mini_sentences.txt``) with
-:mod:`speechnas.data.synthetic` into ``<out>/wavs/MINI-NNNN.wav`` and ``<out>/metadata.csv``, plus
-``symbol_boundaries.txt`` (``<utt-id> <sample where each symbol starts> ... <end>``: the true alignment, for testing
-attention metrics). Wavs are written atomically and kept when re-run; ``metadata.csv`` is written last, so its
-presence with a matching ``corpus.json`` means the corpus is complete.
+:mod:`speechnas.data.synthetic` into ``<out>/wavs/MINI-NNNN.wav`` and ``<out>/metadata.csv``. ``corpus.json`` (seed,
+sentences) is written first: wavs are written atomically and kept on a re-run with the same settings, while other
+settings delete ``wavs/`` first. ``metadata.csv`` is written last, so its presence with a matching ``corpus.json``
+means the corpus is complete.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 from speechnas.audio.io import write_wav
@@ -42,24 +43,24 @@ def build_mini_corpus(out_dir: str | os.PathLike, seed: int = 1, num_utterances:
     settings = {"seed": seed, "num_utterances": len(sentences), "sentences_sha256": digest,
                 "sample_rate": SAMPLE_RATE, "generator": "speechnas.data.synthetic v1"}
     record = out_dir / "corpus.json"
-    if (out_dir / "metadata.csv").is_file() and record.is_file() and json.loads(record.read_text()) == settings:
+    same = record.is_file() and json.loads(record.read_text()) == settings
+    if same and (out_dir / "metadata.csv").is_file():
         return out_dir
     (out_dir / "metadata.csv").unlink(missing_ok=True)
-    meta, bounds = [], []
+    if not same:  # other seed or sentences: no existing wav belongs to this corpus
+        shutil.rmtree(out_dir / "wavs", ignore_errors=True)
+        atomic_write_json(record, settings)
+    meta = []
     for i, sentence in enumerate(progress(sentences, desc="built-in corpus", unit="utt")):
         utt = f"MINI-{i + 1:04d}"
         text = english_cleaners(sentence)
         bad = find_unmappable(text)
         if bad:
             raise ValueError(f"{sentences_file or 'mini_sentences.txt'}: sentence {i + 1} has unmappable {dict(bad)}")
-        r = render_text(text, seed, i)
         wav = out_dir / "wavs" / f"{utt}.wav"
         if not wav.is_file():  # atomic writes: an existing file is complete
-            write_wav(wav, r.audio, SAMPLE_RATE)
+            write_wav(wav, render_text(text, seed, i).audio, SAMPLE_RATE)
         meta.append(f"{utt}|{sentence}|{expand_numbers(sentence)}\n")
-        bounds.append(f"{utt} {' '.join(map(str, r.boundaries.tolist()))}\n")
-    atomic_write_text(out_dir / "symbol_boundaries.txt", "".join(bounds))
-    atomic_write_json(record, settings)
     atomic_write_text(out_dir / "metadata.csv", "".join(meta))
     return out_dir
 

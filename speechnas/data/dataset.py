@@ -24,16 +24,15 @@ class TTSDataset(Dataset):
     """Items of one set: token ids of its ``text`` and, where ``feats_dir`` has ``feats.scp``, normalised features.
 
     ``data_dir``: the Kaldi directory (its ``text`` is already cleaned); ``feats_dir``: ``<dump>/<set>`` or None for
-    text only; ``encode``: text -> ids ending with ``<eos>`` (default: the character token list).
+    text only; ``encode``: ``(text, where=...)`` -> ids ending with ``<eos>`` (default: the character token list;
+    a :class:`~speechnas.text.tokens.TextFrontend` for phonemes).
     """
 
     def __init__(self, data_dir: str | os.PathLike, feats_dir: str | os.PathLike | None = None,
-                 tokens: TokenList | None = None, normalizer: FeatureNormalizer | None = None,
-                 encode: Callable[[str], list[int]] | None = None):
+                 normalizer: FeatureNormalizer | None = None, encode: Callable[..., list[int]] | None = None):
         data_dir = Path(data_dir)
         texts = read_scp(data_dir / "text")
-        tokens = tokens or TokenList.characters()
-        encode = encode or (lambda t, where="": tokens.encode(t, where))
+        encode = encode or TokenList.characters().encode
         self.feats: dict[str, str] = {}
         self.frames: dict[str, int] = {}
         if feats_dir is not None:

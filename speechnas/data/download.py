@@ -22,8 +22,9 @@ LJSPEECH_SHA256 = "be1a30453f28eb8dd26af4101ae40cbf2c50413b1bb21936cbcdc6fae3de8
 def download(url: str, dest: str | os.PathLike, size: int | None = None, sha256: str | None = None,
              timeout: float = 60.0) -> Path:
     """Download ``url`` to ``dest`` (resuming ``dest.part``); verify size and sha256; return ``dest``."""
-    hint = ("Without network access, download it elsewhere and pass the extracted folder with --ljspeech-dir "
-            f"(size {size} bytes, sha256 {sha256}).")
+    known = ", ".join(([f"size {size} bytes"] if size is not None else []) + ([f"sha256 {sha256}"] if sha256 else []))
+    hint = ("Without network access, download it elsewhere and pass the extracted folder with --ljspeech-dir"
+            + (f" ({known})." if known else "."))
     return fetch(url, dest, size=size, sha256=sha256, offline_hint=hint, timeout=timeout)
 
 

@@ -4,7 +4,8 @@ Layout: ``<store>/<utt-id>.npy`` (raw natural-log mel, not normalised; by defaul
 ``<out>``: ``feats.scp``
 (``<utt-id> <path>``), ``feats_shape`` (``<utt-id> <frames>``) and ``skipped.txt`` when ``skip_bad`` dropped files.
 Each ``.npy`` is written atomically, so a file that exists is complete: an interrupted run, re-run, computes only
-the utterances still missing. ``feats.scp`` is written last and is the set's completion marker.
+the utterances still missing. ``feats.scp`` is written last and is the set's completion marker. With ``stats`` the
+jobs also return each utterance's per-bin sums, so the train statistics need no second pass over the files.
 """
 from __future__ import annotations
 
@@ -27,10 +28,29 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class FrameSums:
+    """Per-bin float64 sum and sum of squares over ``count`` frames: what the global mean and std come from."""
+    count: int = 0
+    total: np.ndarray | float = 0.0
+    sq: np.ndarray | float = 0.0
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "FrameSums":
+        """Sums of one ``(frames, n_mels)`` array, accumulated in float64 without a float64 copy of ``x``."""
+        return cls(int(x.shape[0]), x.sum(0, dtype=np.float64), np.einsum("ij,ij->j", x, x, dtype=np.float64))
+
+    def add(self, other: "FrameSums") -> None:
+        self.count += other.count
+        self.total = self.total + other.total
+        self.sq = self.sq + other.sq
+
+
+@dataclass
 class FeatureReport:
     computed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # utt -> reason
+    sums: FrameSums | None = None  # over every utterance in feats.scp, when make_features(stats=True)
 
 
 def extract(wav_path: str | os.PathLike, cfg: MelConfig, device: str = "cpu", fbank: torch.Tensor | None = None,
@@ -42,8 +62,8 @@ def extract(wav_path: str | os.PathLike, cfg: MelConfig, device: str = "cpu", fb
     return feats.cpu().numpy().astype(np.float32)
 
 
-def _existing_frames(path: Path, n_mels: int) -> int | None:
-    """Frames of a complete feature file, None when it is absent or unusable (then it is recomputed)."""
+def _existing(path: Path, n_mels: int) -> np.ndarray | None:
+    """A complete feature file, memory-mapped; None when it is absent or unusable (then it is recomputed)."""
     if not path.is_file():
         return None
     try:
@@ -52,39 +72,51 @@ def _existing_frames(path: Path, n_mels: int) -> int | None:
         return None
     if arr.ndim != 2 or arr.shape[1] != n_mels or arr.dtype != np.float32 or arr.shape[0] == 0:
         return None
-    return int(arr.shape[0])
+    return arr
 
 
-# One worker process holds its config and filterbank here (set by _init_worker).
+def _state(cfg: MelConfig, device: str, stats: bool) -> dict:
+    """What a job needs: the config, the filterbank on ``device`` and whether to return frame sums."""
+    return {"cfg": cfg, "device": device, "fbank": mel_filterbank(cfg, device), "stats": stats}
+
+
+# A pool worker process holds its state here (set by _init_pool_worker).
 _WORKER: dict = {}
 
 
-def _init_worker(cfg: MelConfig, device: str) -> None:
+def _init_pool_worker(cfg: MelConfig, device: str, stats: bool) -> None:
+    """One thread per pool process (nj processes share the cores); the serial path keeps the caller's threads."""
     torch.set_num_threads(1)
-    _WORKER.update(cfg=cfg, device=device, fbank=mel_filterbank(cfg, device))
+    _WORKER.update(_state(cfg, device, stats))
 
 
-def _job(item: tuple[str, str, str]) -> tuple[str, str, int | str]:
-    """(utt, wav, out) -> (utt, "computed"|"reused"|"bad", frames or the error message)."""
+def _pool_job(item: tuple[str, str, str]):
+    return _job(item, _WORKER)
+
+
+def _job(item: tuple[str, str, str], state: dict) -> tuple[str, str, int | str, FrameSums | None]:
+    """(utt, wav, out) -> (utt, "computed"|"reused"|"bad", frames or the error message, sums if asked for)."""
     utt, wav, out = item
-    cfg: MelConfig = _WORKER["cfg"]
-    frames = _existing_frames(Path(out), cfg.n_mels)
-    if frames is not None:
-        return utt, "reused", frames
-    try:
-        feats = extract(wav, cfg, _WORKER["device"], _WORKER["fbank"])
-    except AudioError as e:
-        return utt, "bad", str(e)
-    atomic_write_with(out, lambda f: np.save(f, feats))
-    return utt, "computed", int(feats.shape[0])
+    cfg: MelConfig = state["cfg"]
+    feats = _existing(Path(out), cfg.n_mels)
+    status = "reused"
+    if feats is None:
+        try:
+            feats = extract(wav, cfg, state["device"], state["fbank"])
+        except AudioError as e:
+            return utt, "bad", str(e), None
+        atomic_write_with(out, lambda f: np.save(f, feats))
+        status = "computed"
+    return utt, status, int(feats.shape[0]), FrameSums.of(feats) if state["stats"] else None
 
 
 def make_features(data_dir: str | os.PathLike, out_dir: str | os.PathLike, cfg: MelConfig, nj: int = 1,
                   device: str = "cpu", skip_bad: bool = False, store: str | os.PathLike | None = None,
-                  ) -> FeatureReport:
+                  stats: bool = False) -> FeatureReport:
     """Compute features for every utterance of ``data_dir`` with ``nj`` processes.
 
-    The ``.npy`` files go to ``store`` (default ``out_dir/feats``); the index files to ``out_dir``.
+    The ``.npy`` files go to ``store`` (default ``out_dir/feats``); the index files to ``out_dir``. With ``stats``,
+    ``report.sums`` holds the frame sums of every listed utterance (for :func:`save_stats`).
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir).resolve()
     store = Path(store).resolve() if store is not None else out_dir / "feats"
@@ -92,19 +124,23 @@ def make_features(data_dir: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     items = [(u, w, str(store / f"{u}.npy")) for u, w in sorted(wavs.items())]
     store.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = FeatureReport()
+    report = FeatureReport(sums=FrameSums() if stats else None)
     frames: dict[str, int] = {}
-    results = _run(items, cfg, nj, device)
+    results = _run(items, cfg, nj, device, stats)
+    bar = progress(results, total=len(items), desc=f"features {data_dir.name}", unit="utt")
     try:
-        for utt, status, value in progress(results, total=len(items), desc=f"features {data_dir.name}", unit="utt"):
+        for utt, status, value, sums in bar:
             if status == "bad":
                 if not skip_bad:
                     raise AudioError(f"{data_dir / 'wav.scp'} ({utt}): {value}")
                 report.skipped[utt] = str(value)
                 continue
             frames[utt] = int(value)
+            if sums is not None:
+                report.sums.add(sums)
             (report.computed if status == "computed" else report.reused).append(utt)
     finally:
+        bar.close()
         close = getattr(results, "close", None)
         if close:
             close()
@@ -114,12 +150,13 @@ def make_features(data_dir: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     return report
 
 
-def _run(items, cfg: MelConfig, nj: int, device: str):
+def _run(items, cfg: MelConfig, nj: int, device: str, stats: bool):
     if nj <= 1 or device != "cpu" or len(items) < 2:
-        _init_worker(cfg, device)
-        return (_job(it) for it in items)
-    pool = mp.get_context("fork" if os.name == "posix" else "spawn").Pool(nj, _init_worker, (cfg, device))
-    return _PoolResults(pool, pool.imap(_job, items, chunksize=4))
+        state = _state(cfg, device, stats)
+        return (_job(it, state) for it in items)
+    ctx = mp.get_context("fork" if os.name == "posix" else "spawn")
+    pool = ctx.Pool(nj, _init_pool_worker, (cfg, device, stats))
+    return _PoolResults(pool, pool.imap(_pool_job, items, chunksize=4))
 
 
 class _PoolResults:
@@ -139,33 +176,38 @@ class _PoolResults:
         self.pool.join()
 
 
-def features_complete(data_dir: str | os.PathLike, out_dir: str | os.PathLike) -> bool:
-    """True when ``out_dir/feats.scp`` lists every utterance of ``data_dir`` (minus recorded skips) and files exist."""
+def features_complete(data_dir: str | os.PathLike, out_dir: str | os.PathLike, skip_bad: bool = False) -> bool:
+    """True when ``out_dir/feats.scp`` lists every utterance of ``data_dir`` and the files exist.
+
+    Utterances in ``skipped.txt`` count as done only with ``skip_bad`` (without it they must be retried: fixed files
+    get features, still-bad ones stop the stage).
+    """
     out_dir = Path(out_dir)
     scp = out_dir / "feats.scp"
     if not scp.is_file() or not (out_dir / "feats_shape").is_file():
         return False
     wanted = set(read_scp(Path(data_dir) / "wav.scp"))
     skipped = {line.split("\t", 1)[0] for line in (out_dir / "skipped.txt").read_text().splitlines()} \
-        if (out_dir / "skipped.txt").is_file() else set()
+        if skip_bad and (out_dir / "skipped.txt").is_file() else set()
     have = read_scp(scp)
     return set(have) | skipped == wanted and all(Path(p).is_file() for p in have.values())
 
 
 def compute_stats(feats_scp: str | os.PathLike, out_path: str | os.PathLike, std_floor: float = 1e-5) -> dict:
-    """Global per-bin mean and std over every frame of a set (float64 sums), saved as ``feats_stats.npz``."""
-    total = sq = None
-    count = 0
-    for utt, path in read_scp(feats_scp).items():
-        x = np.load(path).astype(np.float64)
-        total = x.sum(0) if total is None else total + x.sum(0)
-        sq = (x * x).sum(0) if sq is None else sq + (x * x).sum(0)
-        count += x.shape[0]
-    if not count:
-        raise ValueError(f"{feats_scp}: no features to compute statistics from")
-    mean = total / count
-    std = np.sqrt(np.maximum(sq / count - mean * mean, 0.0))
+    """Global per-bin mean and std over every frame listed in ``feats_scp``, read back from the files."""
+    sums = FrameSums()
+    for path in read_scp(feats_scp).values():
+        sums.add(FrameSums.of(np.load(path, mmap_mode="r")))
+    return save_stats(sums, out_path, std_floor, where=str(feats_scp))
+
+
+def save_stats(sums: FrameSums, out_path: str | os.PathLike, std_floor: float = 1e-5, where: str = "") -> dict:
+    """Per-bin mean and std (floored) from float64 frame sums, saved as ``feats_stats.npz``."""
+    if not sums.count:
+        raise ValueError(f"{where or out_path}: no features to compute statistics from")
+    mean = sums.total / sums.count
+    std = np.sqrt(np.maximum(sums.sq / sums.count - mean * mean, 0.0))
     std = np.maximum(std, std_floor)
-    stats = {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "count": np.array(count)}
+    stats = {"mean": mean.astype(np.float32), "std": std.astype(np.float32), "count": np.array(sums.count)}
     atomic_write_with(out_path, lambda f: np.savez(f, **stats))
     return stats

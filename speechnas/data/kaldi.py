@@ -25,7 +25,7 @@ class Utterance:
     speaker: str = "LJ"
 
 
-def read_scp(path: str | os.PathLike, allow_empty_value: bool = False) -> dict[str, str]:
+def read_scp(path: str | os.PathLike) -> dict[str, str]:
     """``<key> <value>`` lines -> dict (insertion order = file order); malformed lines and duplicates name the line."""
     path = Path(path)
     if not path.is_file():
@@ -37,7 +37,7 @@ def read_scp(path: str | os.PathLike, allow_empty_value: bool = False) -> dict[s
             continue
         key, _, value = line.partition(" ")
         value = value.strip()
-        if not key or key != key.strip() or (not value and not allow_empty_value):
+        if not key or key != key.strip() or not value:
             raise DataDirError(f"{path} line {n}: expected '<key> <value>', got {line!r}")
         if key in out:
             raise DataDirError(f"{path} line {n}: duplicate key {key!r} (first on line {first_line[key]})")
@@ -119,12 +119,3 @@ def validate_data_dir(path: str | os.PathLike, require_wav: bool = False) -> int
         raise DataDirError(f"{path}: spk2utt does not match utt2spk (regenerate it from utt2spk)")
     return len(text)
 
-
-def read_data_dir(path: str | os.PathLike) -> list[Utterance]:
-    """Validate and read a data directory into :class:`Utterance` records, sorted by id."""
-    path = Path(path)
-    validate_data_dir(path)
-    text = read_scp(path / "text")
-    utt2spk = read_scp(path / "utt2spk")
-    wavs = read_scp(path / "wav.scp") if (path / "wav.scp").exists() else {}
-    return [Utterance(u, text[u], wavs.get(u), utt2spk[u]) for u in sorted(text)]

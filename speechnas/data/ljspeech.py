@@ -90,8 +90,7 @@ def _parse_line(path: Path, n: int, line_bytes: bytes) -> tuple[str | None, Meta
 
 
 def load_corpus(corpus_dir: str | os.PathLike, text_column: str = "normalized", cleaner: str = "english",
-                skip_bad: bool = False, speaker: str | None = None, check_audio: bool = True,
-                ) -> tuple[list[Utterance], list[Skipped]]:
+                skip_bad: bool = False) -> tuple[list[Utterance], list[Skipped]]:
     """Read an LJSpeech-layout corpus into utterances with cleaned text and absolute wav paths.
 
     Characters the cleaners cannot map are counted over the whole corpus and reported in one error (or, with
@@ -121,15 +120,14 @@ def load_corpus(corpus_dir: str | os.PathLike, text_column: str = "normalized", 
                 skipped.append(Skipped(row.utt_id, f"{where}: characters the cleaners cannot map: {describe_chars(bad)}"))
             continue
         wav = corpus_dir / "wavs" / f"{row.utt_id}.wav"
-        if check_audio:
-            try:
-                check_wav(wav)
-            except AudioError as e:
-                if not skip_bad:
-                    raise CorpusError(f"{where}: {e}") from e
-                skipped.append(Skipped(row.utt_id, f"{where}: {e}"))
-                continue
-        utts.append(Utterance(row.utt_id, text, str(wav), speaker or _speaker_of(row.utt_id)))
+        try:
+            check_wav(wav)
+        except AudioError as e:
+            if not skip_bad:
+                raise CorpusError(f"{where}: {e}") from e
+            skipped.append(Skipped(row.utt_id, f"{where}: {e}"))
+            continue
+        utts.append(Utterance(row.utt_id, text, str(wav), _speaker_of(row.utt_id)))
     if unmappable and not skip_bad:
         raise CorpusError(f"{corpus_dir / 'metadata.csv'}: characters the cleaners cannot map, in "
                           f"{len(unmappable_utts)} utterance(s) (first: {unmappable_utts[:5]}): "

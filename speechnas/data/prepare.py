@@ -16,8 +16,8 @@ from pathlib import Path
 
 from speechnas.data.config import DataConfig
 from speechnas.data.corpus import hard_sentences
-from speechnas.data.features import compute_stats, features_complete, make_features
-from speechnas.data.kaldi import DataDirError, read_scp, validate_data_dir, write_data_dir
+from speechnas.data.features import compute_stats, features_complete, make_features, save_stats
+from speechnas.data.kaldi import DataDirError, validate_data_dir, write_data_dir
 from speechnas.data.ljspeech import load_corpus
 from speechnas.data.splits import make_split
 from speechnas.text.tokens import TextFrontend, TokenList
@@ -78,29 +78,29 @@ def prepare_features(data_root: str | Path, dump_root: str | Path, prefix: str, 
     if not split_file.is_file():
         raise FileNotFoundError(f"{split_file} not found: run stage 1 first")
     _check_store(store, cfg, json.loads(split_file.read_text())["record"])
-    summary = {}
+    summary, train = {}, None
     for s in SETS:
         ddir, out = data_root / f"{prefix}_{s}", dump_root / prefix / s
         validate_data_dir(ddir)
         if not (ddir / "wav.scp").is_file():
             summary[s] = "text only"
             continue
-        if features_complete(ddir, out):
+        if features_complete(ddir, out, skip_bad):
             summary[s] = "complete"
             continue
-        rep = make_features(ddir, out, cfg.features, nj, device, skip_bad, store=store)
+        rep = make_features(ddir, out, cfg.features, nj, device, skip_bad, store=store, stats=s == "train")
         summary[s] = {"computed": len(rep.computed), "reused": len(rep.reused), "skipped": len(rep.skipped)}
-    frontend = TextFrontend(cfg.token_type, "basic")  # the data dirs' text is cleaned already
-    tokens = frontend.tokens
-    for s in SETS:
-        text = data_root / f"{prefix}_{s}" / "text"
-        for utt, t in read_scp(text).items():
-            frontend(t, where=f"{text} ({utt})")  # unknown symbols fail here, naming file and utterance
+        train = rep if s == "train" else train
+    # Building the frontend checks that token_type phn can run (g2p_en installed). The texts hold only CLEANED_SYMBOLS
+    # (stage 1); the datasets of stage 3 encode every one, naming the file and utterance of an unknown symbol.
+    tokens = TextFrontend(cfg.token_type, "basic").tokens
     tok_file = dump_root / prefix / "tokens.txt"
     if not tok_file.is_file() or TokenList.read(tok_file) != tokens:
         tokens.write(tok_file)
     stats_file = dump_root / prefix / "feats_stats.npz"
-    if not stats_file.is_file() or summary["train"] != "complete":
+    if train is not None:  # the jobs summed the train frames as they went
+        save_stats(train.sums, stats_file, where=str(dump_root / prefix / "train" / "feats.scp"))
+    elif not stats_file.is_file():
         compute_stats(dump_root / prefix / "train" / "feats.scp", stats_file)
     return summary
 

@@ -5,7 +5,7 @@
 * ``low_resource`` (SemiNAS ``generate_data_low_resource.py``): ids shuffled with the seed; the first 100 dev, the next
   100 eval, the next 1500 train.
 * ``robustness`` (SemiNAS ``generate_data_robust.py``): train on every utterance; dev and eval are text-only sets of
-  hard sentences the project ships (:mod:`speechnas.data.hard_sentences`).
+  hard sentences the project ships (:func:`speechnas.data.corpus.hard_sentences`).
 
 On a corpus smaller than the setting needs (the built-in corpus, the 32 test clips), the sizes scale down in
 proportion, keeping at least ``min_heldout`` utterances in dev and in eval.
@@ -25,15 +25,10 @@ LOW_RESOURCE_SIZES = (1500, 100, 100)
 @dataclass
 class Split:
     setting: str
-    seed: int
     train: list[str]
     dev: list[str]
     eval: list[str]
     notes: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        return {"setting": self.setting, "seed": self.seed, "sizes": {k: len(getattr(self, k)) for k in
-                ("train", "dev", "eval")}, "notes": self.notes, "train": self.train, "dev": self.dev, "eval": self.eval}
 
 
 def scaled_sizes(n: int, sizes: tuple[int, int, int], min_heldout: int = 2) -> tuple[int, int, int]:
@@ -56,16 +51,16 @@ def make_split(utt_ids: list[str], setting: str, seed: int = 1) -> Split:
         raise ValueError("duplicate utterance ids given to make_split")
     n = len(ids)
     if setting == "robustness":
-        return Split(setting, seed, ids, [], [], {"heldout": "text-only hard sentences"})
+        return Split(setting, ids, [], [], {"heldout": "text-only hard sentences"})
     if setting == "full":
         n_train, n_dev, n_eval = scaled_sizes(n, FULL_SIZES)
         heldout = ids[n - n_dev - n_eval:]
-        return Split(setting, seed, ids[: n - n_dev - n_eval], heldout[:n_dev], heldout[n_dev:],
+        return Split(setting, ids[: n - n_dev - n_eval], heldout[:n_dev], heldout[n_dev:],
                      {"method": "ESPnet: sorted ids, last dev+eval held out", "corpus_size": n})
     n_train, n_dev, n_eval = scaled_sizes(n, LOW_RESOURCE_SIZES)
     shuffled = list(ids)
     random.Random(seed).shuffle(shuffled)
     dev, rest = shuffled[:n_dev], shuffled[n_dev:]
     ev, rest = rest[:n_eval], rest[n_eval:]
-    return Split(setting, seed, sorted(rest[:n_train]), sorted(dev), sorted(ev),
+    return Split(setting, sorted(rest[:n_train]), sorted(dev), sorted(ev),
                  {"method": "SemiNAS: seeded shuffle; dev, eval, then train", "corpus_size": n})

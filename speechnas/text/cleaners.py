@@ -51,9 +51,12 @@ def normalize_typography(text: str) -> str:
 
 
 def transliterate(text: str) -> str:
-    """Accented Latin letters to ASCII ("raison d'être" -> "raison d'etre"); other scripts are left as they are."""
+    """Accented Latin letters to ASCII ("raison d'être" -> "raison d'etre"); other scripts are left as they are.
+
+    Expects :func:`normalize_typography` output (NFC, plain quotes), as in :func:`english_cleaners`.
+    """
     out = []
-    for c in normalize_typography(text):
+    for c in text:
         if ord(c) < 128:
             out.append(c)
             continue

@@ -58,8 +58,7 @@ class RecipeData:
         if has_audio and not (feats / "feats.scp").is_file():
             raise FileNotFoundError(f"{feats / 'feats.scp'} not found: run stage 2 for '{self.prefix}' first")
         frontend = TextFrontend(self.token_type, "basic", self.tokens)  # data-dir text is cleaned already
-        return TTSDataset(self.data_dir(name), feats if has_audio else None, self.tokens, self.normalizer,
-                          encode=lambda t, where="": frontend(t, where))
+        return TTSDataset(self.data_dir(name), feats if has_audio else None, self.normalizer, encode=frontend)
 
     def train_loader(self, batch_frames: int, seed: int, workers: int = 0, max_frames: int = 0,
                      distributed: bool = False) -> DataLoader:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from speechnas.utils.progress import progress
 
 
 class DownloadError(RuntimeError):
@@ -75,17 +76,11 @@ def fetch(url: str, dest: str | os.PathLike, size: int | None = None, sha256: st
 
 
 def _stream(resp, part: Path, have: int, total: int | None, name: str) -> None:
-    bar = None
-    if sys.stderr.isatty():
-        from speechnas.utils.progress import progress
-
-        bar = progress(total=total, initial=have, unit="B", unit_scale=True, desc=name)
-    with open(part, "ab" if have else "wb") as f:
+    """Append the response body to ``part``, with a progress bar where :func:`progress` enables one."""
+    with progress(total=total, initial=have, unit="B", unit_scale=True, desc=name) as bar, \
+            open(part, "ab" if have else "wb") as f:
         while block := resp.read(1 << 20):
             f.write(block)
-            if bar is not None:
-                bar.update(len(block))
+            bar.update(len(block))
         f.flush()
         os.fsync(f.fileno())
-    if bar is not None:
-        bar.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -31,6 +32,15 @@ def test_write_then_read_round_trip(tmp_path):
     y, sr = load_wav(tmp_path / "a.wav")
     assert sr == 22050 and np.abs(y.numpy() - x).max() < 1e-4
     assert check_wav(tmp_path / "a.wav").frames == 1000
+    write_wav(tmp_path / "b.wav", torch.from_numpy(x).to(torch.bfloat16), 22050)  # tensors of any float dtype
+    assert check_wav(tmp_path / "b.wav").frames == 1000
+
+
+def test_write_wav_rejects_non_mono(tmp_path):
+    for shape in [(2, 1000), (1000, 2), ()]:
+        with pytest.raises(ValueError, match=rf"x.wav: write_wav expects mono .*got shape {re.escape(str(shape))}"):
+            write_wav(tmp_path / "x.wav", np.zeros(shape), 22050)
+    assert not (tmp_path / "x.wav").exists()
 
 
 def test_errors_name_the_file(tmp_path):

@@ -62,5 +62,17 @@ def test_bad_checksum_and_no_network(tmp_path, server):
     with pytest.raises(DownloadError, match="sha256 .* does not match"):
         download(url, tmp_path / "a.tar.bz2", len(handler.payload), "0" * 64)
     assert not (tmp_path / "a.tar.bz2").exists() and not (tmp_path / "a.tar.bz2.part").exists()
-    with pytest.raises(DownloadError, match="cannot download .*--ljspeech-dir"):
+    with pytest.raises(DownloadError, match=r"cannot download .*--ljspeech-dir\.$"):  # no size, no sha256: none named
         download("http://127.0.0.1:9/none.tar.bz2", tmp_path / "b.tar.bz2", timeout=5)
+    with pytest.raises(DownloadError, match=r"--ljspeech-dir \(size 7 bytes, sha256 ab\)\."):
+        download("http://127.0.0.1:9/none.tar.bz2", tmp_path / "b.tar.bz2", 7, "ab", timeout=5)
+
+
+def test_progress_bar_follows_speechnas_progress(tmp_path, server, monkeypatch, capsys):
+    url, handler = server
+    monkeypatch.setenv("SPEECHNAS_PROGRESS", "1")  # on although stderr is not a terminal
+    download(url, tmp_path / "on.tar.bz2", len(handler.payload))
+    assert "on.tar.bz2" in capsys.readouterr().err
+    monkeypatch.setenv("SPEECHNAS_PROGRESS", "0")
+    download(url, tmp_path / "off.tar.bz2", len(handler.payload))
+    assert "off.tar.bz2" not in capsys.readouterr().err

@@ -6,7 +6,7 @@ import pytest
 
 from speechnas.audio.functional import MelConfig
 from speechnas.audio.io import AudioError, write_wav
-from speechnas.data.features import compute_stats, features_complete, make_features
+from speechnas.data.features import FrameSums, compute_stats, features_complete, make_features, save_stats
 from speechnas.data.kaldi import Utterance, read_scp, write_data_dir
 from speechnas.data.normalizer import FeatureNormalizer
 from speechnas.data.synthetic import render_text
@@ -58,7 +58,45 @@ def test_skip_bad_lists_the_file(tmp_path, data_dir):
     rep = make_features(data_dir, tmp_path / "dump", MelConfig(), nj=2, skip_bad=True)
     assert list(rep.skipped) == ["U2"] and "U2" not in read_scp(tmp_path / "dump" / "feats.scp")
     assert (tmp_path / "dump" / "skipped.txt").read_text().startswith("U2\t")
+    assert features_complete(data_dir, tmp_path / "dump", skip_bad=True)
+    assert not features_complete(data_dir, tmp_path / "dump")  # without --skip-bad a recorded skip is not done
+
+
+def test_fixed_file_gets_features_when_rerun_without_skip_bad(tmp_path, data_dir):
+    wav = read_scp(data_dir / "wav.scp")["U2"]
+    good = open(wav, "rb").read()
+    open(wav, "wb").write(b"garbage")
+    make_features(data_dir, tmp_path / "dump", MelConfig(), skip_bad=True)
+    open(wav, "wb").write(good)
+    assert not features_complete(data_dir, tmp_path / "dump", skip_bad=False)
+    rep = make_features(data_dir, tmp_path / "dump", MelConfig(), skip_bad=False)
+    assert rep.computed == ["U2"] and not rep.skipped and "U2" in read_scp(tmp_path / "dump" / "feats.scp")
+    assert (tmp_path / "dump" / "skipped.txt").read_text() == ""
     assert features_complete(data_dir, tmp_path / "dump")
+
+
+def _assert_stats_match(stats: dict, frames: np.ndarray) -> None:
+    x = frames.astype(np.float64)
+    assert int(stats["count"]) == len(x)
+    np.testing.assert_allclose(stats["mean"], x.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(stats["std"], x.std(0), rtol=1e-6)
+
+
+def test_stats_from_jobs_equal_stats_from_files(tmp_path, data_dir):
+    """The jobs' sums (computed and reused files alike) give the statistics of every frame in feats.scp."""
+    (tmp_path / "dump" / "feats").mkdir(parents=True)
+    first = make_features(data_dir, tmp_path / "part", MelConfig(), store=tmp_path / "dump" / "feats")
+    (tmp_path / "dump" / "feats" / "U4.npy").unlink()  # U4 is computed below, the others reused
+    rep = make_features(data_dir, tmp_path / "dump", MelConfig(), nj=2, stats=True)
+    assert sorted(rep.computed) == ["U4"] and len(first.computed) == 6 and rep.sums.count > 0
+    allf = np.concatenate([np.load(p) for p in read_scp(tmp_path / "dump" / "feats.scp").values()])
+    from_jobs = save_stats(rep.sums, tmp_path / "a.npz")
+    from_files = compute_stats(tmp_path / "dump" / "feats.scp", tmp_path / "b.npz")
+    _assert_stats_match(from_jobs, allf)
+    _assert_stats_match(from_files, allf)
+    assert np.array_equal(np.load(tmp_path / "a.npz")["std"], from_jobs["std"])
+    with pytest.raises(ValueError, match="no features"):
+        save_stats(FrameSums(), tmp_path / "c.npz", where="x/feats.scp")
 
 
 def test_stats_and_normalizer_round_trip(tmp_path, data_dir):
@@ -73,3 +111,15 @@ def test_stats_and_normalizer_round_trip(tmp_path, data_dir):
 
     t = torch.from_numpy(allf[:10])
     assert torch.allclose(norm.denormalize(norm.normalize(t)), t, atol=1e-5)
+
+
+def test_serial_run_keeps_the_callers_thread_count(tmp_path, data_dir):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        make_features(data_dir, tmp_path / "dump", MelConfig(), nj=1)
+        assert torch.get_num_threads() == 2  # only pool workers drop to one thread
+    finally:
+        torch.set_num_threads(before)

@@ -78,6 +78,19 @@ def test_mini_corpus_layout_deterministic_and_resumable(tmp_path):
     assert (a / "wavs" / wavs[0]).stat().st_mtime_ns == mtime
 
 
+def test_other_seed_in_same_folder_renders_everything_again(tmp_path):
+    build_mini_corpus(tmp_path / "a", seed=5, num_utterances=3)
+    (tmp_path / "a" / "metadata.csv").unlink()  # also an interrupted seed-5 run must not leak into seed 6
+    a = build_mini_corpus(tmp_path / "a", seed=6, num_utterances=3)
+    fresh = build_mini_corpus(tmp_path / "fresh", seed=6, num_utterances=3)
+    wavs = sorted(p.name for p in (fresh / "wavs").iterdir())
+    assert sorted(p.name for p in (a / "wavs").iterdir()) == wavs and len(wavs) == 3
+    assert all((a / "wavs" / w).read_bytes() == (fresh / "wavs" / w).read_bytes() for w in wavs)
+    assert (a / "corpus.json").read_text() == (fresh / "corpus.json").read_text()
+    build_mini_corpus(tmp_path / "a", seed=6, num_utterances=2)  # fewer sentences: no extra wav left behind
+    assert sorted(p.name for p in (a / "wavs").iterdir()) == wavs[:2]
+
+
 def test_shipped_sentences_short_and_many():
     sentences = read_sentences(RESOURCES / "mini_sentences.txt")
     assert len(sentences) >= 250 and len(set(sentences)) == len(sentences)
