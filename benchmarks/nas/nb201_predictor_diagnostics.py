@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ from speechnas.utils.io import atomic_write_json, atomic_write_with
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--table", default=str(Path(__file__).resolve().parents[3] / "shared/data/nasbench/nb201_cifar10.csv"))
+    shared = Path(os.environ.get("SPEECHNAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+    p.add_argument("--table", default=str(shared / "data/nasbench/nb201_cifar10.csv"),
+                   help="NAS-Bench-201 CSV (default: $SPEECHNAS_SHARED or ../shared, data/nasbench/nb201_cifar10.csv)")
     p.add_argument("--config", default=str(Path(__file__).resolve().parents[2] / "recipes/nasbench201/conf/search.yaml"))
     p.add_argument("--methods", default="seminas,nao")
     p.add_argument("--seeds", default="0:3")

@@ -6,6 +6,7 @@ that pays the one-time imports). Prints one line per method: mean / median / max
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,9 @@ from speechnas.utils.config import load_config
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--table", default=str(Path(__file__).resolve().parents[3] / "shared/data/nasbench/nb201_cifar10.csv"))
+    shared = Path(os.environ.get("SPEECHNAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+    p.add_argument("--table", default=str(shared / "data/nasbench/nb201_cifar10.csv"),
+                   help="NAS-Bench-201 CSV (default: $SPEECHNAS_SHARED or ../shared, data/nasbench/nb201_cifar10.csv)")
     p.add_argument("--config", default=str(Path(__file__).resolve().parents[2] / "recipes/nasbench201/conf/search.yaml"))
     p.add_argument("--methods", default="seminas,nao,seminas_re,re,random")
     p.add_argument("--seeds", default="0:3")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from speechnas.nas.report import write_report
+from speechnas.nas.report import format_table, write_report
 from speechnas.utils.logging import setup_logging
 
 
@@ -21,11 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     budgets = [int(b) for b in args.budgets.split(",") if b]
     try:
-        write_report(args.exp_dir, args.out_dir, budgets, args.report_metric)
+        summary = write_report(args.exp_dir, args.out_dir, budgets, args.report_metric)
     except (FileNotFoundError, ValueError, KeyError) as e:
         print(f"nas_report: {e}", file=sys.stderr)
         return 2
-    print(open(f"{args.out_dir}/report.txt", encoding="utf-8").read(), end="")
+    print(format_table(summary), end="")
     return 0
 
 

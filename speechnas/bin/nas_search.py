@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from speechnas.nas.benchmarks import BENCHMARKS
-from speechnas.nas.grid import SearchConfig, run_grid
+from speechnas.nas.grid import SearchConfig, pending_jobs, run_grid
 from speechnas.utils.config import ConfigError, config_to_yaml, load_config
 from speechnas.utils.expdir import prepare_exp_dir
 from speechnas.utils.logging import setup_logging
@@ -46,9 +46,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.table or not args.exp_dir:
         p.error("--table and --exp-dir are required")
-    prepare_exp_dir(args.exp_dir, cfg)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    run_grid(args.benchmark, args.table, cfg, methods, parse_seeds(args.seeds), args.exp_dir, args.nj)
+    seeds = parse_seeds(args.seeds)
+    if args.nj < 1:
+        p.error(f"--nj must be at least 1, got {args.nj}")
+    try:  # refuse unknown methods and runs made with other settings before config.yaml is overwritten
+        pending_jobs(cfg, methods, seeds, args.exp_dir)
+    except ValueError as e:
+        print(f"nas_search: {e}", file=sys.stderr)
+        return 2
+    prepare_exp_dir(args.exp_dir, cfg)
+    run_grid(args.benchmark, args.table, cfg, methods, seeds, args.exp_dir, args.nj)
     return 0
 
 

@@ -16,6 +16,18 @@ from speechnas.nas.evaluator import Evaluator, Result
 from speechnas.nas.space import Arch, SearchSpace
 
 
+def best_so_far_indices(values: Sequence[float]) -> list[int]:
+    """Index of the largest value among ``values[:i + 1]`` for each i, earliest wins ties (the one best-so-far rule
+    that result.json, queries.jsonl, the curves and the reports all use)."""
+    out: list[int] = []
+    best = 0
+    for i, v in enumerate(values):
+        if v > values[best]:
+            best = i
+        out.append(best)
+    return out
+
+
 class BudgetExhausted(Exception):
     """The run has used its whole query budget."""
 
@@ -135,7 +147,7 @@ class Budget:
         hist = self.history[:upto] if upto is not None else self.history
         if not hist:
             return None
-        return max(hist, key=lambda q: (q.metrics[self.search_metric], -q.index))
+        return hist[best_so_far_indices([q.metrics[self.search_metric] for q in hist])[-1]]
 
     # -- resume -------------------------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -1,7 +1,6 @@
 """Training, prediction and gradient-ascent generation with a :class:`~speechnas.nas.controller.Controller`.
 
-Loss: ``lambda * MSE(pred, target) + (1 - lambda) * NLL(decoder)`` (lambda = ``trade_off`` = 0.8), plus an
-optional pairwise ranking term on the predictions. A fresh Adam (weight decay, gradient clipping) is made
+Loss: ``lambda * MSE(pred, target) + (1 - lambda) * NLL(decoder)`` (lambda = ``trade_off`` = 0.8). A fresh Adam (weight decay, gradient clipping) is made
 for every :func:`train_controller` call; the weights carry over, as in the official code.
 """
 from __future__ import annotations
@@ -26,7 +25,6 @@ class TrainConfig:
     grad_clip: float = 5.0
     batch_size: int = 100
     trade_off: float = 0.8  # lambda: weight of the predictor MSE against the decoder's cross-entropy
-    rank_weight: float = 0.0  # weight of a pairwise logistic ranking loss on the predictions (0 = off)
 
 
 @dataclass
@@ -59,21 +57,9 @@ def allowed_mask(space: SearchSpace, device: torch.device | str = "cpu"):
     return mask
 
 
-def _rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    diff_t = target.unsqueeze(0) - target.unsqueeze(1)
-    diff_p = pred.unsqueeze(0) - pred.unsqueeze(1)
-    pairs = diff_t > 0
-    if not pairs.any():
-        return pred.sum() * 0.0
-    return F.softplus(-diff_p[pairs]).mean()
-
-
-def train_controller(model: Controller, tokens: torch.Tensor, targets: torch.Tensor, epochs: int, cfg: TrainConfig,
-                     rank_mask: torch.Tensor | None = None) -> dict[str, float]:
-    """Train ``epochs`` passes over (tokens ``[N, T]``, targets ``[N]``); returns the last epoch's mean losses.
-
-    ``rank_mask [N]`` (bool) marks the rows the ranking loss applies to (e.g. only truly labelled rows).
-    """
+def train_controller(model: Controller, tokens: torch.Tensor, targets: torch.Tensor, epochs: int,
+                     cfg: TrainConfig) -> dict[str, float]:
+    """Train ``epochs`` passes over (tokens ``[N, T]``, targets ``[N]``); returns the last epoch's mean losses."""
     if epochs <= 0 or len(tokens) == 0:
         return {}
     model.train()
@@ -82,7 +68,7 @@ def train_controller(model: Controller, tokens: torch.Tensor, targets: torch.Ten
     stats = {}
     for _ in range(epochs):
         order = torch.randperm(n, device=tokens.device)
-        totals = np.zeros(3)
+        totals = np.zeros(2)
         for start in range(0, n, cfg.batch_size):
             idx = order[start:start + cfg.batch_size]
             x, y = tokens[idx], targets[idx]
@@ -90,17 +76,12 @@ def train_controller(model: Controller, tokens: torch.Tensor, targets: torch.Ten
             mse = F.mse_loss(pred, y)
             nll = F.nll_loss(logp.reshape(-1, logp.shape[-1]), x.reshape(-1))
             loss = cfg.trade_off * mse + (1 - cfg.trade_off) * nll
-            rank = torch.zeros(())
-            if cfg.rank_weight > 0:
-                sel = rank_mask[idx] if rank_mask is not None else slice(None)
-                rank = _rank_loss(pred[sel], y[sel])
-                loss = loss + cfg.rank_weight * rank
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip, foreach=True)
             opt.step()
-            totals += [mse.item() * len(idx), nll.item() * len(idx), float(rank.detach()) * len(idx)]
-        stats = {"mse": float(totals[0] / n), "nll": float(totals[1] / n), "rank": float(totals[2] / n)}
+            totals += [mse.item() * len(idx), nll.item() * len(idx)]
+        stats = {"mse": float(totals[0] / n), "nll": float(totals[1] / n)}
     return stats
 
 

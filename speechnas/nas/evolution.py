@@ -25,6 +25,8 @@ from speechnas.nas.strategy import Strategy
 
 @dataclass
 class EvolutionConfig:
+    """Knobs of regularized evolution."""
+
     population: int = 30  # P: population size (also the number of random architectures queried first)
     tournament: int = 10  # S: members drawn per tournament
     children_per_iteration: int = 1  # children queried per evaluator call
@@ -32,12 +34,11 @@ class EvolutionConfig:
 
 
 @dataclass
-class SemiNASREConfig(PredictorConfig):
-    population: int = 30
-    tournament: int = 10
+class SemiNASREConfig(EvolutionConfig, PredictorConfig):
+    """Regularized evolution's knobs plus the predictor's; only the batching differs from plain RE."""
+
     children_per_iteration: int = 15  # children queried per iteration (the predictor is retrained per iteration)
     screen_factor: int = 5  # mutated candidates per queried child; the best-predicted are queried
-    mutation_tries: int = 50
 
 
 class RegularizedEvolution(Strategy):

@@ -1,12 +1,14 @@
 """Many searches at once: methods x seeds on one benchmark, ``nj`` worker processes, resumable.
 
 Each job writes ``<exp_dir>/<method>/seed<k>/`` through :func:`speechnas.nas.run.run_search`; a finished
-job is skipped on re-run and an interrupted one resumes from its last iteration. One run at the largest
-budget serves every smaller budget: strategies are causal (no decision depends on the total budget), so
-the first B queries of a 300-query run are exactly the queries of a B-query run.
+job is skipped on re-run and an interrupted one resumes from its last saved iteration. A job directory whose
+``result.json`` records another method config, seed or budget is refused before anything runs. One run at
+the largest budget serves every smaller budget: strategies are causal (no decision depends on the total
+budget), so the first B queries of a 300-query run are exactly the queries of a B-query run.
 """
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing as mp
 import time
@@ -16,7 +18,9 @@ from typing import Sequence
 
 from speechnas.nas.evolution import EvolutionConfig, SemiNASREConfig
 from speechnas.nas.random_search import RandomSearchConfig
+from speechnas.nas.run import STRATEGIES
 from speechnas.nas.seminas import SemiNASConfig, nao_config
+from speechnas.utils.config import to_dict
 from speechnas.utils.progress import progress
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,7 @@ class SearchConfig:
 
     budget: int = 300  # unique queries per run (the largest budget reported)
     tensorboard: bool = True  # per-run TensorBoard logs (best so far, controller losses) in <run>/tb
+    save_every_s: float = 5.0  # state.pt at most this often (and at the end); 0 = after every iteration
     seminas: SemiNASConfig = field(default_factory=SemiNASConfig)
     nao: SemiNASConfig = field(default_factory=nao_config)
     re: EvolutionConfig = field(default_factory=EvolutionConfig)
@@ -72,19 +77,34 @@ def _run_job(args: tuple[Job, SearchConfig, str]) -> tuple[Job, float, int]:
     job, cfg, exp_dir = args
     space, evaluator = _WORKER["bench"]
     res = run_search(space, evaluator, job.method, getattr(cfg, job.method), cfg.budget, job.seed, job_dir(exp_dir, job),
-                     tensorboard=cfg.tensorboard)
+                     tensorboard=cfg.tensorboard, save_every_s=cfg.save_every_s)
     return job, res.wall_s, res.budget.used
+
+
+def pending_jobs(cfg: SearchConfig, methods: Sequence[str], seeds: Sequence[int], exp_dir: str | Path) -> tuple[list[Job], int]:
+    """The (method, seed) jobs still to run and how many are already finished; raises ValueError for an unknown
+    method or a job directory holding a run with another config, seed or budget (checked before anything runs)."""
+    unknown = [m for m in methods if m not in STRATEGIES]
+    if unknown or not methods:
+        raise ValueError(f"unknown search method(s) {unknown or methods!r}; choose from {sorted(STRATEGIES)}")
+    jobs = [Job(m, s) for s in seeds for m in methods]  # seed-major: a partial grid already compares all methods
+    todo = [j for j in jobs if not _finished(job_dir(exp_dir, j), job_meta(cfg, j))]
+    return todo, len(jobs) - len(todo)
+
+
+def job_meta(cfg: SearchConfig, job: Job) -> dict:
+    """What ``result.json`` records about a job's settings (the runner's ``meta``), in its JSON form."""
+    return json.loads(json.dumps({"method": job.method, "seed": job.seed, "budget": cfg.budget,
+                                  "config": to_dict(getattr(cfg, job.method))}))
 
 
 def run_grid(benchmark: str, table: str | Path, cfg: SearchConfig, methods: Sequence[str], seeds: Sequence[int],
              exp_dir: str | Path, nj: int = 1) -> list[tuple[Job, float, int]]:
     """Run every (method, seed) job not finished yet; returns (job, wall seconds, queries) per job run now."""
-    for m in methods:
-        if not hasattr(cfg, m):
-            raise ValueError(f"unknown search method {m!r}; choose from {[f for f in SearchConfig.__dataclass_fields__ if f != 'budget']}")
-    jobs = [Job(m, s) for s in seeds for m in methods]  # seed-major: a partial grid already compares all methods
-    todo = [j for j in jobs if not _finished(job_dir(exp_dir, j), cfg.budget)]
-    log.info("%d jobs, %d already finished, %d to run with %d worker(s)", len(jobs), len(jobs) - len(todo), len(todo), nj)
+    if nj < 1:
+        raise ValueError(f"nj (parallel worker processes) must be at least 1, got {nj}")
+    todo, finished = pending_jobs(cfg, methods, seeds, exp_dir)
+    log.info("%d jobs, %d already finished, %d to run with %d worker(s)", len(todo) + finished, finished, len(todo), nj)
     out = []
     start = time.perf_counter()
     args = [(j, cfg, str(exp_dir)) for j in todo]
@@ -112,12 +132,22 @@ def run_grid(benchmark: str, table: str | Path, cfg: SearchConfig, methods: Sequ
     return out
 
 
-def _finished(path: Path, budget: int) -> bool:
-    """A finished run with this budget (one with another budget is left to run_search, which refuses it)."""
-    import json
+def _finished(path: Path, meta: dict) -> bool:
+    """Whether ``path`` holds a finished run with these settings; ValueError when its ``result.json`` records others.
 
+    A ``result.json`` without a config (written by an older version) counts as unfinished: run_search then
+    checks ``state.pt`` and rewrites it.
+    """
     try:
         res = json.loads((path / "result.json").read_text())
-        return bool(res["finished"]) and res["budget"] == budget
-    except (OSError, ValueError, KeyError):
+    except OSError:
         return False
+    except ValueError as e:
+        raise ValueError(f"{path / 'result.json'}: not valid JSON ({e}); delete the run directory to redo it") from None
+    if "config" not in res:
+        return False
+    for k in ("method", "seed", "budget", "config"):
+        if res.get(k) != meta[k]:
+            raise ValueError(f"{path} holds a run with a different {k} ({res.get(k)!r} != {meta[k]!r}); "
+                             f"use another --exp-dir or delete that run directory")
+    return bool(res.get("finished"))

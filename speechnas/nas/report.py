@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from speechnas.nas.budget import best_so_far_indices
 from speechnas.utils.io import atomic_write_json, atomic_write_text, atomic_write_with
 
 log = logging.getLogger(__name__)
@@ -32,18 +33,28 @@ def load_runs(exp_dir: str | Path) -> dict[str, dict[int, dict]]:
             log.warning("skipping unfinished run %s", res_path.parent)
             continue
         queries = [json.loads(line) for line in (res_path.parent / "queries.jsonl").read_text().splitlines() if line]
-        runs.setdefault(result["method"], {})[int(result["seed"])] = {"result": result, "queries": queries}
+        runs.setdefault(result["method"], {})[int(result["seed"])] = {"result": result, "queries": queries,
+                                                                      "dir": str(res_path.parent)}
     return runs
 
 
 def best_curve(queries: list[dict], search_metric: str, report_metric: str) -> np.ndarray:
-    """Report metric of the best-by-search-metric query after each query."""
-    out, best, best_v = [], None, -np.inf
-    for q in queries:
-        if q["metrics"][search_metric] > best_v:
-            best, best_v = q, q["metrics"][search_metric]
-        out.append(best["metrics"][report_metric])
-    return np.asarray(out)
+    """Report metric of the best-by-search-metric query after each query (earliest wins ties)."""
+    best = best_so_far_indices([q["metrics"][search_metric] for q in queries])
+    return np.asarray([queries[i]["metrics"][report_metric] for i in best], dtype=np.float64)
+
+
+def at_budget(curve: np.ndarray, b: int, run: dict) -> float:
+    """The curve's value after ``b`` queries; ValueError when ``b`` is above the run's budget (a run that stopped
+    early because every architecture was queried keeps its last value)."""
+    res = run["result"]
+    if b < 1:
+        raise ValueError(f"report budgets must be positive numbers of queries, got {b}")
+    if b > res["budget"]:
+        where = run.get("dir") or f"{res['method']}/seed{res['seed']}"
+        raise ValueError(f"budget {b} is above the {res['budget']}-query budget of the run {where}; "
+                         f"report budgets up to {res['budget']} or rerun the searches with a larger budget")
+    return float(curve[min(b, len(curve)) - 1])
 
 
 def summarize(runs: dict[str, dict[int, dict]], budgets: Sequence[int], report_metric: str) -> dict:
@@ -58,7 +69,7 @@ def summarize(runs: dict[str, dict[int, dict]], budgets: Sequence[int], report_m
         entry = {"runs": len(runs[m]), "search_metric": search_metric, "wall_s_mean": float(np.mean(walls)),
                  "wall_s_median": float(np.median(walls)), "wall_s_max": float(np.max(walls)), "at": {}}
         for b in budgets:
-            vals = np.array([c[min(b, len(c)) - 1] for c in curves[m].values()])
+            vals = np.array([at_budget(c, b, runs[m][s]) for s, c in curves[m].items()])
             entry["at"][str(b)] = {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
                                    "median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())}
         length = max(len(c) for c in curves[m].values())
@@ -72,7 +83,8 @@ def summarize(runs: dict[str, dict[int, dict]], budgets: Sequence[int], report_m
                 continue
             pair = {}
             for b in budgets:
-                d = np.array([curves[a][s][min(b, len(curves[a][s])) - 1] - curves[b_][s][min(b, len(curves[b_][s])) - 1] for s in common])
+                d = np.array([at_budget(curves[a][s], b, runs[a][s]) - at_budget(curves[b_][s], b, runs[b_][s])
+                              for s in common])
                 pair[str(b)] = {"mean": float(d.mean()), "stderr": float(d.std(ddof=1) / np.sqrt(len(d))), "seeds": len(d)}
             summary["paired"][f"{a} - {b_}"] = pair
     return summary

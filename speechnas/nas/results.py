@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from speechnas.nas.budget import Budget, Query
+from speechnas.nas.budget import Budget, Query, best_so_far_indices
 from speechnas.nas.space import SearchSpace
 from speechnas.utils.io import atomic_open, atomic_write_json, atomic_write_with
 
@@ -16,12 +16,8 @@ def query_record(space: SearchSpace, q: Query, best: Query) -> dict:
 
 def best_so_far(budget: Budget) -> list[Query]:
     """The best query by the search metric after each query (earliest wins ties)."""
-    out, best = [], None
-    for q in budget.history:
-        if best is None or q.metrics[budget.search_metric] > best.metrics[budget.search_metric]:
-            best = q
-        out.append(best)
-    return out
+    values = [q.metrics[budget.search_metric] for q in budget.history]
+    return [budget.history[i] for i in best_so_far_indices(values)]
 
 
 def write_results(out_dir: Path, space: SearchSpace, budget: Budget, meta: dict, wall_s: float, final: bool,
@@ -34,7 +30,7 @@ def write_results(out_dir: Path, space: SearchSpace, budget: Budget, meta: dict,
             f.write(json.dumps(query_record(space, q, b)) + "\n")
     best = bests[-1] if bests else None
     atomic_write_json(out_dir / "result.json", {
-        "method": meta["method"], "seed": meta["seed"], "budget": meta["budget"], "finished": final,
+        "method": meta["method"], "seed": meta["seed"], "budget": meta["budget"], "config": meta["config"], "finished": final,
         "queries": budget.used, "search_metric": budget.search_metric, "total_cost": budget.total_cost,
         "wall_s": round(wall_s, 3),
         "best": None if best is None else {"query": best.index + 1, "arch": space.to_str(best.arch), "key": best.key,

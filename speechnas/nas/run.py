@@ -4,9 +4,9 @@
 
     result = run_search(space, evaluator, "seminas", SemiNASConfig(), budget=300, seed=0, out_dir="exp/s0")
 
-After every completed iteration it saves, atomically, ``state.pt`` (strategy state incl. controller weights
-and its numpy RNG, the query history, the evaluator's ``state_dict()`` when it has one, the global
-python/numpy/torch RNG states) and ``queries.jsonl``. Re-running with the same arguments resumes from
+After every completed iteration (by default; or at most every ``save_every_s`` seconds) it saves, atomically,
+``state.pt`` (strategy state incl. controller weights and its numpy RNG, the query history, the evaluator's
+``state_dict()`` when it has one, the global python/numpy/torch RNG states). Re-running with the same arguments resumes from
 ``state.pt`` and gives the same queries as an uninterrupted run; a finished run is just reloaded.
 Outputs (see :mod:`speechnas.nas.results`): ``queries.jsonl`` (every query in order: architecture string,
 key, metrics, cost, iteration), ``result.json`` (best architecture by the search metric, best-so-far curve,
@@ -68,15 +68,18 @@ def build_strategy(space: SearchSpace, method: str, config: Any, seed: int) -> S
 
 def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: Any = None, budget: int = 100,
                seed: int = 0, out_dir: str | Path | None = None, hook: Hook | None = None,
-               plot: bool = True, write_every_s: float = 30.0, tensorboard: bool = False) -> SearchResult:
+               plot: bool = True, write_every_s: float = 30.0, tensorboard: bool = False,
+               save_every_s: float = 0.0) -> SearchResult:
     """Run ``method`` until ``budget`` unique queries are used (or the strategy runs out of new architectures).
 
     ``config`` is the method's config dataclass (``None``: its defaults; ``nao`` is SemiNAS with M = 0).
     ``hook(iteration, strategy, budget)`` runs after every completed iteration, before the state is saved
     (e.g. to train a supernet on the newly queried architectures, ``budget.queries_of(iteration)``); it is
-    not re-run on resume.
-    ``queries.jsonl``/``result.json`` are rewritten at the end and at most every ``write_every_s`` seconds on
-    the way (``state.pt`` after every iteration). ``tensorboard`` logs the best search metric so far and the
+    not re-run on resume for the iterations saved in ``state.pt``.
+    ``state.pt`` is saved after an iteration when ``save_every_s`` seconds have passed since the last save
+    (0: after every iteration, the default; a resume redoes the unsaved iterations exactly, hooks included)
+    and always at the end; ``queries.jsonl``/``result.json`` are rewritten at the end and, with a save, at
+    most every ``write_every_s`` seconds on the way. ``tensorboard`` logs the best search metric so far and the
     strategy's per-iteration diagnostics (e.g. controller losses) to ``out_dir/tb``.
     """
     seed_everything(seed)
@@ -90,7 +93,7 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
         done, elapsed = _restore(state_path, meta, strategy, wrapped, evaluator)
         log.info("resumed %s from iteration %d (%d queries%s)", state_path, strategy.iteration, wrapped.used,
                  ", finished" if done else "")
-    start = last_write = time.perf_counter()
+    start = last_write = last_save = time.perf_counter()
     tb = TensorBoardLogger(out / "tb") if tensorboard and out is not None else None
 
     def wall() -> float:
@@ -107,13 +110,16 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
             hook(wrapped.iteration, strategy, wrapped)
         if tb is not None and wrapped.used:
             tb.scalars(_iteration_scalars(strategy, wrapped), step=wrapped.used)
-        if state_path is not None:
+        if state_path is not None and (done or time.perf_counter() - last_save >= save_every_s):
             _save(state_path, meta, strategy, wrapped, evaluator, done, wall())
-            if done or time.perf_counter() - last_write > write_every_s:
-                write_results(out, space, wrapped, meta, wall(), final=done, plot=plot and done)
+            last_save = time.perf_counter()
+            if not done and last_save - last_write > write_every_s:
+                write_results(out, space, wrapped, meta, wall(), final=False, plot=False)
                 last_write = time.perf_counter()
     if tb is not None:
         tb.close()
+    if out is not None:  # also on reload: a run killed between its last save and this write gets its outputs
+        write_results(out, space, wrapped, meta, wall(), final=True, plot=plot)
     return SearchResult(method, int(seed), wrapped, strategy, wall(), out)
 
 

@@ -46,6 +46,9 @@ class SemiSupervisedPredictor:
     """Owns the :class:`Controller`; :meth:`fit` runs one iteration's training (labelled, then semi-supervised)."""
 
     def __init__(self, space: SearchSpace, cfg: PredictorConfig):
+        if cfg.unlabelled < 0 and not hasattr(space, "enumerate"):
+            raise ValueError(f"unlabelled = {cfg.unlabelled} (the whole space) needs a finite space with enumerate(); "
+                             f"{space.name} has none: set unlabelled to a number")
         self.space, self.cfg = space, cfg
         self.device = resolve_device(cfg.device)
         self.model = Controller(space.vocab_size, space.seq_len, cfg.controller).to(self.device)
@@ -71,10 +74,8 @@ class SemiSupervisedPredictor:
             uy = predict(self.model, ux)
             xs = torch.cat([x.repeat(cfg.upsample, 1), ux])
             ys = torch.cat([y.repeat(cfg.upsample), uy])
-            real = torch.zeros(len(xs), dtype=torch.bool, device=self.device)
-            real[: len(x) * cfg.upsample] = True
             semi_train = replace(cfg.train, batch_size=cfg.semi_batch_size)
-            info["semi"] = train_controller(self.model, xs, ys, cfg.semi_epochs, semi_train, rank_mask=real)
+            info["semi"] = train_controller(self.model, xs, ys, cfg.semi_epochs, semi_train)
             pseudo = uy.cpu().numpy()
         info["unlabelled"] = len(unlabelled)
         self.fits += 1

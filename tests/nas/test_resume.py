@@ -74,3 +74,38 @@ def test_hook_sees_each_iterations_new_queries_once():
     res = run_search(space, StatefulEvaluator(), "seminas", small_config("seminas"), budget=25, seed=0, hook=hook)
     assert [it for it, _ in seen] == list(range(len(seen))) and len(seen[0][1]) == 10
     assert [a for _, archs in seen for a in archs] == [q.arch for q in res.budget.history]
+
+
+def test_a_run_killed_before_its_final_write_gets_its_outputs_on_reload(tmp_path):
+    """state.pt says done but result.json is stale (killed between the two writes): re-running writes the outputs."""
+    space = ToySpace([(1, 2, 3, 4, 5)] * 4)
+    args = dict(method="re", config=small_config("re"), budget=20, seed=3, out_dir=tmp_path, plot=False)
+    first = StatefulEvaluator()
+    full = run_search(space, first, **args)
+    stale = json.loads((tmp_path / "result.json").read_text())
+    (tmp_path / "result.json").write_text(json.dumps({**stale, "finished": False, "queries": 10}))
+    (tmp_path / "queries.jsonl").unlink()
+    ev = StatefulEvaluator()
+    run_search(space, ev, **args)
+    assert ev.steps == first.steps  # restored from state.pt, nothing re-evaluated
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["finished"] and result["queries"] == 20 and result["best"] == stale["best"]
+    assert result["config"] == stale["config"] == {"population": 10, "tournament": 3, "children_per_iteration": 1,
+                                                   "mutation_tries": 50}
+    lines = [json.loads(x) for x in (tmp_path / "queries.jsonl").read_text().splitlines()]
+    assert [x["arch"] for x in lines] == [space.to_str(q.arch) for q in full.budget.history]
+
+
+def test_state_saved_every_few_seconds_still_resumes_exactly(tmp_path):
+    """save_every_s: a kill before the first timed save leaves no state.pt; the rerun then equals a fresh run."""
+    space = ToySpace([(1, 2, 3, 4, 5)] * 4)
+    args = dict(method="seminas", config=small_config("seminas"), budget=25, seed=5, plot=False)
+    full = run_search(space, StatefulEvaluator(), out_dir=tmp_path / "full", **args)
+    with pytest.raises(Killed):
+        run_search(space, StatefulEvaluator(), out_dir=tmp_path / "cut", hook=kill_at(2), save_every_s=3600, **args)
+    assert not (tmp_path / "cut" / "state.pt").exists()  # iterations 0 and 1 were not saved yet
+    resumed = run_search(space, StatefulEvaluator(), out_dir=tmp_path / "cut", save_every_s=3600, **args)
+    assert [(q.arch, q.metrics) for q in resumed.budget.history] == [(q.arch, q.metrics) for q in full.budget.history]
+    ev = StatefulEvaluator()
+    again = run_search(space, ev, out_dir=tmp_path / "cut", save_every_s=3600, **args)  # saved at the end
+    assert ev.steps == full.budget.history[-1].iteration + 1 and again.budget.used == 25

@@ -46,13 +46,43 @@ def test_every_method_is_in_the_table():
         run_search(ToySpace(), sum_evaluator(), "bo", None, 5)
 
 
+# evaluator calls of a 70-query run with small_config: the initial batch (N or P = 10), then one batch per iteration
+CALLS = {"seminas": [10] + [5] * 12, "nao": [10] + [5] * 12, "seminas_re": [10] + [5] * 12, "re": [10] + [1] * 60}
+
+
 @pytest.mark.parametrize("method", ["seminas", "nao", "seminas_re", "re"])
 def test_finds_the_optimum_of_the_toy_space(method):
     space = ToySpace([(1, 2, 3, 4)] * 4)  # 256 architectures, unique optimum (4, 4, 4, 4)
     ev = Recording()
     res = run_search(space, ev, method, small_config(method), budget=70, seed=0)
     assert res.budget.used == 70 and res.budget.best().arch == (4, 4, 4, 4)
-    assert len(ev.calls) < 70 and max(ev.calls) >= 5  # batched: never one evaluator call per architecture
+    assert ev.calls == CALLS[method]  # one evaluator call per iteration, each with the configured batch
+    assert [len(res.budget.queries_of(i)) for i in range(len(CALLS[method]))] == CALLS[method]
+
+
+class WithoutEnumerate:
+    """A ToySpace that hides ``enumerate``/``size``, like an infinite space."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        if name in ("enumerate", "size"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+@pytest.mark.parametrize("method", ["seminas", "seminas_re"])
+def test_whole_space_unlabelled_needs_enumerate_and_fails_before_any_query(method):
+    ev = Recording()
+    cfg = small_config(method)
+    assert cfg.unlabelled == -1
+    with pytest.raises(ValueError, match="unlabelled = -1 .*enumerate.*set unlabelled to a number"):
+        run_search(WithoutEnumerate(ToySpace()), ev, method, cfg, budget=30, seed=0)
+    assert ev.calls == []
+    cfg.unlabelled = 8  # a number works on such a space
+    res = run_search(WithoutEnumerate(ToySpace()), ev, method, cfg, budget=20, seed=0)
+    assert res.budget.used == 20 and all(e["unlabelled"] == 8 for e in res.strategy.log)
 
 
 def test_random_search_covers_a_finite_space_and_stops():

@@ -1,7 +1,7 @@
 """Tabular benchmark evaluator: look architectures up in a CSV table (e.g. NAS-Bench-201's 15,625 cells).
 
-The table has one row per architecture: a column with its readable string (parsed by the space's
-``from_str``), the search metric column and any report-only columns. Lookup is by the architecture's
+The table has one row per architecture: an ``arch_str`` column with its readable string (parsed by the
+space's ``from_str``), the search metric column and any report-only columns. Lookup is by the architecture's
 token sequence (``encode``), so each cell gets its own row (the budget wrapper, not the table, merges keys).
 """
 from __future__ import annotations
@@ -15,12 +15,15 @@ from speechnas.nas.evaluator import Result
 from speechnas.nas.space import Arch, SearchSpace
 
 
+ARCH_COLUMN = "arch_str"  # the column holding each architecture's readable string
+
+
 class TableError(ValueError):
     """The benchmark table is missing or malformed (the message names the file and line)."""
 
 
 class TabularEvaluator:
-    """Evaluate by table lookup; ``cost`` of a query is ``cost_column``'s value, or ``cost_per_query``."""
+    """Evaluate by table lookup; every query costs ``cost_per_query``."""
 
     def __init__(
         self,
@@ -28,8 +31,6 @@ class TabularEvaluator:
         table: str | Path,
         search_metric: str = "valid_acc",
         report_metrics: Sequence[str] = ("test_acc",),
-        arch_column: str = "arch_str",
-        cost_column: str | None = None,
         cost_per_query: float = 0.0,
         expected_rows: int | None = None,
     ):
@@ -37,13 +38,12 @@ class TabularEvaluator:
         self.table = Path(table)
         self.search_metric = search_metric
         self.metric_names = (search_metric, *report_metrics)
-        self.cost_column = cost_column
         self.cost_per_query = float(cost_per_query)
-        self.rows = _load(space, self.table, arch_column, self.metric_names, cost_column)
+        self.rows = _load(space, self.table, self.metric_names)
         if expected_rows is not None and len(self.rows) != expected_rows:
             raise TableError(f"{self.table}: expected {expected_rows} architectures, found {len(self.rows)}")
 
-    def _lookup(self, arch: Arch) -> tuple[dict[str, float], float]:
+    def _lookup(self, arch: Arch) -> dict[str, float]:
         row = self.rows.get(tuple(self.space.encode(arch)))
         if row is None:
             raise KeyError(f"architecture {self.space.to_str(arch)} is not in the table {self.table}")
@@ -52,35 +52,35 @@ class TabularEvaluator:
     def evaluate(self, archs: Sequence[Arch]) -> list[Result]:
         out = []
         for arch in archs:
-            metrics, cost = self._lookup(arch)
-            out.append(Result(dict(metrics), cost=cost if self.cost_column else self.cost_per_query))
+            out.append(Result(dict(self._lookup(arch)), cost=self.cost_per_query))
         return out
 
     def metric(self, arch: Arch, name: str | None = None) -> float:
         """One metric of ``arch`` without going through a budget (for analysis and diagnostics only)."""
-        return self._lookup(arch)[0][name or self.search_metric]
+        return self._lookup(arch)[name or self.search_metric]
 
     def archs(self) -> list[Arch]:
         """Every architecture in the table, in file order."""
         return [self.space.decode(tokens) for tokens in self.rows]
 
 
-def _load(space, path: Path, arch_column: str, metrics: Sequence[str], cost_column: str | None) -> dict:
+def _load(space, path: Path, metrics: Sequence[str]) -> dict[tuple[int, ...], dict[str, float]]:
+    """``{token sequence: {metric: value}}`` of every row of the CSV ``path``; TableError names file and line."""
     if not path.is_file():
         raise TableError(f"benchmark table {path} does not exist (point the recipe's --table option at it)")
-    rows: dict[tuple[int, ...], tuple[dict[str, float], float]] = {}
+    rows: dict[tuple[int, ...], dict[str, float]] = {}
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
-        needed = [arch_column, *metrics] + ([cost_column] if cost_column else [])
+        needed = [ARCH_COLUMN, *metrics]
         missing = [c for c in needed if c not in header]
         if missing:
             raise TableError(f"{path}:1: missing column(s) {missing}; the header has {header}")
         for line, rec in enumerate(reader, start=2):
             try:
-                arch = space.from_str(rec[arch_column])
+                arch = space.from_str(rec[ARCH_COLUMN])
             except (ValueError, TypeError, AttributeError) as e:
-                raise TableError(f"{path}:{line}: column '{arch_column}': {e}") from None
+                raise TableError(f"{path}:{line}: column '{ARCH_COLUMN}': {e}") from None
             values = {}
             for name in needed[1:]:
                 raw = rec.get(name)
@@ -92,9 +92,8 @@ def _load(space, path: Path, arch_column: str, metrics: Sequence[str], cost_colu
                     raise TableError(f"{path}:{line}: column '{name}' is not finite: {raw!r}")
             tokens = tuple(space.encode(arch))
             if tokens in rows:
-                raise TableError(f"{path}:{line}: architecture {rec[arch_column]!r} appears twice")
-            cost = values.pop(cost_column) if cost_column else 0.0
-            rows[tokens] = (values, cost)
+                raise TableError(f"{path}:{line}: architecture {rec[ARCH_COLUMN]!r} appears twice")
+            rows[tokens] = values
     if not rows:
         raise TableError(f"{path}: the table has a header but no rows")
     return rows
