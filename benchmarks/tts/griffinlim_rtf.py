@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -22,14 +21,13 @@ import torch
 
 from speechnas.audio.functional import MelConfig, log_mel_spectrogram, mel_to_linear
 from speechnas.audio.griffinlim import GriffinLimConfig, griffin_lim
-
-_SHARED = Path(os.environ.get("SPEECHNAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+from bench_args import SHARED
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", default="LJ001-0001")
-    ap.add_argument("--wavs", type=Path, default=_SHARED / "data/ljspeech_mini/LJSpeech-1.1/wavs")
+    ap.add_argument("--wavs", type=Path, default=SHARED / "data/ljspeech_mini/LJSpeech-1.1/wavs")
     ap.add_argument("--iters", type=int, default=60)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)

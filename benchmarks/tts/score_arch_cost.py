@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import time
 from pathlib import Path
 
@@ -30,9 +29,7 @@ from speechnas.tts.decode import DecodeConfig
 from speechnas.tts.evaluate import evaluate_batches
 from speechnas.tts.model import TTSModelConfig
 from speechnas.tts.supernet import SuperNet
-from bench_args import add_runtime_args, runtime_device
-
-SHARED = Path(os.environ.get("SPEECHNAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+from bench_args import SHARED, add_runtime_args, runtime_device
 
 
 def load_clips(root: Path) -> list[dict]:

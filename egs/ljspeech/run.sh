@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# LJSpeech TTS recipe with SemiNAS. Stages: 0 obtain the corpus · 1 data directories · 2 tokens and features ·
-# 3 train the supernet · 4 SemiNAS search · 5 train the found architecture · 6 synthesize · 7 evaluate · 8 pack.
-#   bash run.sh --mini true                                      # everything on the built-in corpus, ~15 min on 2 CPUs
+# LJSpeech TTS recipe with SemiNAS. Stages (--stage N --stop-stage M runs N to M):
+#   0 obtain the corpus            3 train the supernet              6 synthesize the eval set
+#   1 data directories             4 search (SemiNAS; NAO too with   7 evaluate: DFR, skips/repeats, MCD
+#   2 tokens and features            --baselines true)               8 pack the models, speak a demo sentence
+#                                  5 train the found architecture (and the baselines)
+#   bash run.sh --mini true                                      # everything on the built-in corpus, ~6 min on 2 CPUs
 #   bash run.sh --ljspeech-dir /data/LJSpeech-1.1 --ngpu 1        # low_resource on an existing copy (else downloads it)
 #   bash run.sh --setting robustness --ngpu 1 --baselines true
+# Stage 3-8 settings: --conf (conf/<setting>.yaml); one key: python -m speechnas.bin.<stage> ... --supernet.max_steps N
 # Outputs (all git-ignored): downloads/ (corpora), data/<prefix>_{train,dev,eval} (Kaldi dirs, split, skipped list),
 # dump/<prefix>/{train,dev,eval}/feats.scp, dump/<prefix>/{tokens.txt,feats_stats.npz}, dump/<corpus>_feats/*.npy,
 # and under exp/<prefix>/: supernet/, search/<method>/, train/<model>/, synth/<model>/, eval/results.txt,
 # packed/<model>/, demo/. <prefix> is the setting, mini_<setting> with --mini true. Every stage skips finished
 # work, so re-running after an interruption only does what is missing.
 set -euo pipefail
+declare help_message="$(sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}")"  # --help: the comments above first
 
 stage=0                      # first stage to run
 stop_stage=100               # last stage to run
@@ -17,11 +22,11 @@ setting=low_resource         # low_resource (1500/100/100) | robustness (all + h
 mini=false                   # true: the built-in synthetic corpus instead of LJSpeech
 ljspeech_dir=                # existing LJSpeech-1.1 folder (empty: download into downloads/)
 nj=2                         # parallel jobs: feature extraction, searches, trainings, synthesis (CPU processes)
-ngpu=0                       # GPUs (0 = CPU; >1: stages 3 and 5 run under torchrun)
+ngpu=0                       # GPUs (0 = CPU; >0: stage 2 runs on CUDA in one process, ignoring --nj; >1: stages 3 and 5 run under torchrun)
 data_conf=conf/data.yaml     # config of stages 0-2
 conf=                        # config of stages 3-8 (empty: conf/mini.yaml with --mini true, else conf/<setting>.yaml)
 exp_dir=                     # experiment dir of stages 3-8 (empty: exp/<prefix>)
-skip_bad=false               # true: list bad utterances in a file instead of failing
+skip_bad=false               # true: list bad utterances (data/<prefix>_skipped.txt, dump/<prefix>/<set>/skipped.txt) instead of failing
 search_method=seminas        # seminas | nao | random: the search whose best architecture is trained as 'found'
 baselines=                   # true: stage 4 also runs NAO, stages 5-8 add the all-Transformer and NAO models (empty: true with --mini true)
 demo_text="Speech synthesis with an architecture that was found by semi supervised search."  # stage 8 speaks it
@@ -57,16 +62,16 @@ baselines=${baselines:-$mini}
 methods=$search_method; [ "$baselines" = true ] && [ "$search_method" != nao ] && methods=$search_method,nao
 device=cpu; [ "$ngpu" -gt 0 ] && device=cuda
 tts=(--conf "$conf" --data-dir data --dump-dir dump --prefix "$prefix" --exp-dir "$exp_dir")
-tts+=(--supernet.device "$device" --final_train.device "$device")
-models=("${tts[@]}" --search-method "$search_method" --baselines "$baselines")
+tts+=(--supernet.device "$device" --final_train.device "$device" --search.method "$search_method")
+models=("${tts[@]}" --baselines "$baselines")
 launch=($python -m); [ "$ngpu" -gt 1 ] && launch=($python -m torch.distributed.run --standalone --nproc_per_node "$ngpu" -m)
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   say "stage 3: train the supernet -> ${exp_dir}/supernet"
-  "${launch[@]}" speechnas.bin.train_supernet "${tts[@]}" --search.method "$search_method"
+  "${launch[@]}" speechnas.bin.train_supernet "${tts[@]}"
 fi
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   say "stage 4: search ($methods) -> ${exp_dir}/search/<method>"
-  $python -m speechnas.bin.search_tts "${tts[@]}" --search.method "$search_method" --methods "$methods" --nj "$nj"
+  $python -m speechnas.bin.search_tts "${tts[@]}" --methods "$methods" --nj "$nj"
 fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   say "stage 5: train the found architecture (baselines: $baselines) -> ${exp_dir}/train/<model>"

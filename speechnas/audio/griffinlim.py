@@ -1,20 +1,17 @@
 """Griffin-Lim vocoder from raw log-mel (the official SemiNAS settings: mel pseudo-inverse, magnitude ** 1.5,
-60 iterations), via ``torchaudio.functional.griffinlim``, and a 16-bit WAV writer.
+60 iterations), via ``torchaudio.functional.griffinlim``; write the result with :func:`speechnas.audio.io.write_wav`.
 
 Input is the *raw* natural-log mel of :func:`speechnas.audio.functional.log_mel_spectrogram`; a model's
 normalised output must be denormalised first (``FeatureNormalizer.denormalize``).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torchaudio.functional as AF
 
 from speechnas.audio.functional import MelConfig, mel_filterbank, mel_to_linear
-from speechnas.audio.io import write_wav
 
 
 @dataclass
@@ -27,7 +24,7 @@ class GriffinLimConfig:
 
 
 def griffin_lim(log_mel: torch.Tensor, mel_cfg: MelConfig | None = None, cfg: GriffinLimConfig | None = None,
-                fbank: torch.Tensor | None = None, length: int | None = None) -> torch.Tensor:
+                length: int | None = None) -> torch.Tensor:
     """Waveform ``(..., samples)`` from raw log-mel ``(..., frames, n_mels)``.
 
     ``length`` trims or pads the output to that many samples (default ``(frames - 1) * hop``, the centred STFT's).
@@ -38,8 +35,7 @@ def griffin_lim(log_mel: torch.Tensor, mel_cfg: MelConfig | None = None, cfg: Gr
         raise ValueError(f"log-mel has {log_mel.shape[-1]} bins in its last dimension, expected {mel_cfg.n_mels}"
                          " (shape must be (..., frames, n_mels))")
     log_mel = log_mel.float()
-    if fbank is None:
-        fbank = mel_filterbank(mel_cfg, log_mel.device)
+    fbank = mel_filterbank(mel_cfg, log_mel.device)
     magnitude = mel_to_linear(log_mel, mel_cfg, fbank) ** cfg.power  # (..., freq, frames)
     window = torch.hann_window(mel_cfg.win_length, device=log_mel.device)
     with torch.random.fork_rng(devices=[] if log_mel.device.type == "cpu" else [log_mel.device]):
@@ -51,12 +47,3 @@ def griffin_lim(log_mel: torch.Tensor, mel_cfg: MelConfig | None = None, cfg: Gr
         wav = wav * (cfg.peak / wav.abs().amax(dim=-1, keepdim=True).clamp(min=1e-8))
     return wav
 
-
-def save_wav(path: str | os.PathLike, wav: torch.Tensor | np.ndarray, sample_rate: int = 22050) -> None:
-    """Mono ``(samples,)`` audio in [-1, 1] as a 16-bit PCM WAV, written atomically (``speechnas.audio.io``)."""
-    if isinstance(wav, torch.Tensor):
-        wav = wav.detach().cpu().float().numpy()
-    wav = np.asarray(wav, dtype=np.float32)
-    if wav.ndim != 1:
-        raise ValueError(f"save_wav expects mono audio of shape (samples,), got {wav.shape} for {path}")
-    write_wav(path, wav, sample_rate)

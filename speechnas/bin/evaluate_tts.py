@@ -2,19 +2,15 @@
 MCD against the reference audio where it exists) into ``<exp>/eval/results.{txt,json}``; prints the table."""
 from __future__ import annotations
 
-import sys
-
-from speechnas.bin._tts_common import model_names, parse_recipe, recipe_parser
+from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
 from speechnas.tts.recipe_output import evaluate_stage
+from speechnas.tts.recipe_train import model_names
 
 
 def main() -> None:
     args, cfg, data = parse_recipe(recipe_parser(__doc__, models=True), "stage 7")
-    try:
-        table = evaluate_stage(cfg, data, args.exp_dir, model_names(cfg.search.method, args.baselines))
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f"stage 7: {e}")
-    print(table, end="")
+    names = model_names(cfg.search.method, args.baselines)
+    print(run_stage("stage 7", lambda: evaluate_stage(cfg, data, args.exp_dir, names)), end="")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from speechnas.bin._tts_common import parse_recipe, recipe_parser
+from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
 from speechnas.tts.jobs import run_jobs
 from speechnas.tts.recipe_config import SEARCH_METHODS
 from speechnas.tts.recipe_train import search_stage
@@ -26,10 +26,8 @@ def main() -> None:
     bad = [m for m in methods if m not in SEARCH_METHODS]
     if bad:
         sys.exit(f"stage 4: unknown search method(s) {bad}; choose from {list(SEARCH_METHODS)}")
-    try:
-        summaries = run_jobs(search_stage, [(cfg, data, args.exp_dir, m) for m in methods], args.nj, methods)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        sys.exit(f"stage 4: {e}")
+    summaries = run_stage("stage 4", lambda: run_jobs(search_stage, [(cfg, data, args.exp_dir, m) for m in methods],
+                                                      args.nj, methods))
     for m, s in zip(methods, summaries):
         log.info("stage 4: %-8s best DFR %.4f  median %.4f  (%d archs, %.2f s each)  %s", m, s["best_dfr"],
                  s["median_dfr"], s["queries"], s["seconds_per_arch"], s["best_arch"])

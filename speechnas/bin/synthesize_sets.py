@@ -2,15 +2,10 @@
 Griffin-Lim wavs and attention plots in ``<exp>/synth/<model>/``. A missing model fails naming its path."""
 from __future__ import annotations
 
-import logging
-import sys
-
-from speechnas.bin._tts_common import model_names, parse_recipe, recipe_parser
+from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
 from speechnas.tts.jobs import run_jobs
 from speechnas.tts.recipe_output import synthesize_stage
-from speechnas.tts.recipe_train import trained_model_dir
-
-log = logging.getLogger("synthesize_sets")
+from speechnas.tts.recipe_train import model_names, trained_model_dir
 
 
 def main() -> None:
@@ -19,12 +14,13 @@ def main() -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     args, cfg, data = parse_recipe(p, "stage 6")
     names = model_names(cfg.search.method, args.baselines)
-    try:
+
+    def synthesize() -> list:
         for n in names:
             trained_model_dir(args.exp_dir, n)  # every model must exist before any work starts
-        run_jobs(synthesize_stage, [(cfg, data, args.exp_dir, n, args.device) for n in names], args.nj, names)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        sys.exit(f"stage 6: {e}")
+        return run_jobs(synthesize_stage, [(cfg, data, args.exp_dir, n, args.device) for n in names], args.nj, names)
+
+    run_stage("stage 6", synthesize)
 
 
 if __name__ == "__main__":

@@ -7,15 +7,11 @@ checkpoint. Under ``torchrun`` the models train one after another, each with DDP
 from __future__ import annotations
 
 import logging
-import sys
 
-import torch
-
-from speechnas.bin._tts_common import model_names, parse_recipe, recipe_parser
+from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
 from speechnas.tts.jobs import run_jobs
 from speechnas.tts.recipe_train import final_architectures, link_duplicate_models, train_model_stage
-from speechnas.utils.distributed import cleanup, init_distributed
-from speechnas.utils.logging import setup_logging
+from speechnas.utils.distributed import get_info
 
 log = logging.getLogger("train_tts")
 
@@ -24,22 +20,18 @@ def main() -> None:
     p = recipe_parser(__doc__, models=True)
     p.add_argument("--nj", type=int, default=1, help="models trained in parallel (one CPU process each)")
     args, cfg, data = parse_recipe(p, "stage 5")
-    device = "cuda" if cfg.final_train.device != "cpu" and torch.cuda.is_available() else "cpu"
-    info = init_distributed(device)
-    setup_logging(logging.INFO)  # again, now that the rank is known: other ranks only warn
-    try:
+
+    def train() -> dict:
+        info = get_info()
         archs = final_architectures(cfg, args.exp_dir, cfg.search.method, args.baselines)
-        names = model_names(cfg.search.method, args.baselines)
-        links = link_duplicate_models(args.exp_dir, {n: archs[n] for n in names}, create=info.is_main)
-        todo = [n for n in names if n not in links]
+        links = link_duplicate_models(args.exp_dir, archs, create=info.is_main)
+        todo = [n for n in archs if n not in links]
         jobs = [(cfg, data, args.exp_dir, n, str(archs[n])) for n in todo]
         run_jobs(train_model_stage, jobs, 1 if info.is_distributed else args.nj, todo)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        sys.exit(f"stage 5: {e}")
-    finally:
-        cleanup()
-    for n in names:
-        log.info("stage 5: %-11s %s -> %s/train/%s", n, archs[n], args.exp_dir, n)
+        return archs
+
+    for n, arch in run_stage("stage 5", train, cfg.final_train.device).items():
+        log.info("stage 5: %-11s %s -> %s/train/%s", n, arch, args.exp_dir, n)
 
 
 if __name__ == "__main__":

@@ -68,10 +68,6 @@ class TTSArch:
     def __str__(self) -> str:
         return to_str(self)
 
-    @classmethod
-    def parse(cls, text: str) -> "TTSArch":
-        return from_str(text)
-
 
 def to_str(arch: TTSArch) -> str:
     """``enc: conv13 conv9 ... | dec: tf4 conv5 ...``."""

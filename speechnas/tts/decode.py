@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from speechnas.data import padding_mask
 from speechnas.tts.arch import TTSArch
 from speechnas.tts.layers import reorder_state
 from speechnas.tts.model import TTSBackbone
@@ -46,13 +47,17 @@ def generate(model: TTSBackbone, text: torch.Tensor, text_lengths: torch.Tensor,
              arch: TTSArch | None = None, lengths: torch.Tensor | None = None, incremental: bool = True) -> dict:
     """Decode mels for ``text`` (B, L). With ``lengths`` every utterance gets exactly that many frames (the stop
     token is tracked but ends nothing, as in the official search validation). ``incremental=False`` recomputes
-    the whole prefix at every step (for benchmarks and tests only).
+    the whole prefix at every step (for benchmarks and tests only; not with ``attn_constraint``, whose window
+    bias is per frame and would be applied to every earlier frame of the prefix).
 
     Returns ``mel_before`` / ``mel`` (post-net applied) (B, T, n_mels) zero-padded, ``lengths`` (B,),
     ``stop_probs`` (B, T), ``stopped`` (B,) bool (the stop fired before the limit), ``attentions`` (per layer
     (B, heads, T, S), or None) and ``prenet_masks`` (per pre-net layer (B, T, size)).
     """
     cfg = cfg or DecodeConfig()
+    if cfg.attn_constraint and not incremental:
+        raise ValueError("DecodeConfig.attn_constraint needs incremental decoding (incremental=True): recomputing the "
+                         "prefix would apply the current frame's attention window to every earlier frame")
     training = model.training
     model.eval()
     try:
@@ -65,7 +70,8 @@ def generate(model: TTSBackbone, text: torch.Tensor, text_lengths: torch.Tensor,
             probe_limit = limit.clamp(max=cfg.probe_steps)
             probe = _loop(model, memory, memory_pad, masks, arch, probe_limit, lengths is not None, cfg, None,
                           incremental, keep_attention=True)
-            heads = find_diagonal_heads(probe["attentions"], probe["lengths"], cfg.diagonal_head_threshold)
+            heads = find_diagonal_heads(probe["attentions"], text_lengths, probe["lengths"],
+                                        cfg.diagonal_head_threshold)
             constraint = MonotonicConstraint(heads, text_lengths, cfg.window_back, cfg.window_ahead,
                                              cfg.advance_threshold, cfg.stop_margin)
         out = _loop(model, memory, memory_pad, masks, arch, limit, lengths is not None, cfg, constraint, incremental,
@@ -132,7 +138,7 @@ def _loop(model, memory, memory_pad, masks, arch, limit, fixed, cfg, constraint,
             if constraint is not None:
                 constraint.select(keep)
     t_out = int(out_len.max())
-    keep_t = (torch.arange(t_out, device=device)[None, :] < out_len[:, None])
+    keep_t = ~padding_mask(out_len, t_out)
     mel = mel[:, :t_out] * keep_t[..., None]
     result = {"mel_before": mel, "lengths": out_len, "stop_probs": stop_probs[:, :t_out] * keep_t,
               "stopped": stopped, "attentions": None}

@@ -14,6 +14,10 @@ from typing import Any, Callable, Sequence
 log = logging.getLogger(__name__)
 
 
+class JobError(RuntimeError):
+    """A parallel job failed; the message names the job, the cause is chained."""
+
+
 def _init_worker(level: int) -> None:
     import torch
 
@@ -42,5 +46,5 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[tuple], nj: int = 1, names: 
                 errors.append((names[i], e))
     if errors:
         name, err = errors[0]
-        raise RuntimeError(f"job {name} failed: {err}") from err
+        raise JobError(f"job {name} failed: {err}") from err
     return results

@@ -34,8 +34,6 @@ def reorder_state(state, index: torch.Tensor):
         return state
     if isinstance(state, list):
         return [reorder_state(v, index) for v in state]
-    if isinstance(state, tuple):
-        return tuple(reorder_state(v, index) for v in state)
     return state
 
 
@@ -91,15 +89,18 @@ class SelfAttention(nn.Module):
                 k = torch.cat([state["k"], k], dim=2)
                 v = torch.cat([state["v"], v], dim=2)
             state["k"], state["v"] = k, v
-        mask = None
+        mask, is_causal = None, False
         if causal and q.shape[2] > 1:
-            t, s = q.shape[2], k.shape[2]
-            qpos = torch.arange(past, past + t, device=x.device)[:, None]
-            mask = torch.arange(s, device=x.device)[None, :] <= qpos  # True = may attend
+            if past == 0:  # whole sequence: SDPA's own causal mode keeps the flash kernel usable on CUDA
+                is_causal = True
+            else:  # a chunk after cached frames: query i sits at position past + i
+                t, s = q.shape[2], k.shape[2]
+                qpos = torch.arange(past, past + t, device=x.device)[:, None]
+                mask = torch.arange(s, device=x.device)[None, :] <= qpos  # True = may attend
         elif pad_mask is not None:
             mask = ~pad_mask[:, None, None, :]
         p = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, is_causal=is_causal)
         return self.out(_merge_heads(y))
 
 

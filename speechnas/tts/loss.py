@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from speechnas.tts.model import pad_mask_from_lengths
+from speechnas.data import padding_mask
 
 
 @dataclass
@@ -29,7 +29,7 @@ class LossConfig:
 
 def masked_mel_losses(pred: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean L1 and MSE over the real frames of ``(B, T, n_mels)`` mels."""
-    keep = (~pad_mask_from_lengths(lengths, target.shape[1]))[..., None].to(pred.dtype)
+    keep = (~padding_mask(lengths, target.shape[1]))[..., None].to(pred.dtype)
     denom = keep.sum() * pred.shape[-1]
     diff = (pred.float() - target.float()) * keep
     return diff.abs().sum() / denom, diff.pow(2).sum() / denom
@@ -38,9 +38,8 @@ def masked_mel_losses(pred: torch.Tensor, target: torch.Tensor, lengths: torch.T
 def stop_loss(logits: torch.Tensor, lengths: torch.Tensor, pos_weight: float) -> torch.Tensor:
     """Weighted BCE with the last real frame as the only positive, normalised by (#frames + B (w - 1))."""
     t = logits.shape[1]
-    frames = torch.arange(t, device=logits.device)[None, :]
-    target = (frames == (lengths[:, None] - 1)).to(torch.float32)
-    keep = (frames < lengths[:, None]).to(torch.float32)
+    target = (torch.arange(t, device=logits.device)[None, :] == (lengths[:, None] - 1)).to(torch.float32)
+    keep = (~padding_mask(lengths, t)).to(torch.float32)
     weight = torch.tensor(pos_weight, device=logits.device, dtype=torch.float32)
     bce = F.binary_cross_entropy_with_logits(logits.float(), target, pos_weight=weight, reduction="none")
     return (bce * keep).sum() / (keep.sum() + logits.shape[0] * (pos_weight - 1.0))
@@ -54,7 +53,8 @@ def guided_attention_weights(tgt_lengths: torch.Tensor, src_lengths: torch.Tenso
     tl = tgt_lengths.to(torch.float32)[:, None, None]
     sl = src_lengths.to(torch.float32)[:, None, None]
     w = 1.0 - torch.exp(-((s / sl - t / tl) ** 2) / (2.0 * sigma ** 2))
-    return w * ((t < tl) & (s < sl)).to(torch.float32)
+    inside = ~padding_mask(tgt_lengths, max_tgt)[:, :, None] & ~padding_mask(src_lengths, max_src)[:, None, :]
+    return w * inside.to(torch.float32)
 
 
 def guided_attention_loss(attentions: list[torch.Tensor], tgt_lengths: torch.Tensor, src_lengths: torch.Tensor,
@@ -72,24 +72,36 @@ def guided_attention_loss(attentions: list[torch.Tensor], tgt_lengths: torch.Ten
     return total / max(count, 1)
 
 
-def tts_loss(outputs: dict, batch: dict, cfg: LossConfig, step: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-    """Total training loss of a teacher-forced pass and its parts (floats, for logging)."""
+def tts_loss(outputs: dict, batch: dict, cfg: LossConfig,
+             step: int | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total training loss of a teacher-forced pass and its parts as detached scalar tensors (no device sync
+    here: turn them into floats with :func:`to_floats` only when logging)."""
     feats, lengths = batch["feats"], batch["feats_lengths"]
     l1, mse = masked_mel_losses(outputs["mel_before"], feats, lengths)
     total = cfg.mel_l1_weight * l1 + cfg.mel_mse_weight * mse
-    stats = {"mel_l1": l1.item(), "mel_mse": mse.item()}
+    stats = {"mel_l1": l1, "mel_mse": mse}
     if outputs["mel"] is not outputs["mel_before"]:
         l1p, msep = masked_mel_losses(outputs["mel"], feats, lengths)
         total = total + cfg.mel_l1_weight * l1p + cfg.mel_mse_weight * msep
-        stats.update(postnet_l1=l1p.item(), postnet_mse=msep.item())
+        stats.update(postnet_l1=l1p, postnet_mse=msep)
     stop = stop_loss(outputs["stop_logits"], lengths, cfg.stop_pos_weight)
     total = total + cfg.stop_weight * stop
-    stats["stop_bce"] = stop.item()
+    stats["stop_bce"] = stop
     ga_on = cfg.guided_attn_weight > 0 and (cfg.guided_attn_until < 0 or step is None or step <= cfg.guided_attn_until)
     if ga_on:
         ga = guided_attention_loss(outputs["attentions"], lengths, batch["text_lengths"], cfg.guided_attn_layers,
                                    cfg.guided_attn_heads, cfg.guided_attn_sigma)
         total = total + cfg.guided_attn_weight * ga
-        stats["guided_attn"] = ga.item()
-    stats["loss"] = total.item()
-    return total, stats
+        stats["guided_attn"] = ga
+    stats["loss"] = total
+    return total, {k: v.detach() for k, v in stats.items()}
+
+
+def to_floats(stats: dict[str, torch.Tensor | float]) -> dict[str, float]:
+    """Scalar tensors and numbers as Python floats, with one device-to-host copy for all the tensors."""
+    tensors = {k: v for k, v in stats.items() if isinstance(v, torch.Tensor)}
+    if tensors:
+        device = next(iter(tensors.values())).device
+        values = torch.stack([v.detach().to(device, torch.float32).reshape(()) for v in tensors.values()]).tolist()
+        tensors = dict(zip(tensors, values))
+    return {k: tensors[k] if k in tensors else float(v) for k, v in stats.items()}

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 from scipy.fft import dct
+from scipy.spatial.distance import cdist
 
 _K = 10.0 / math.log(10.0) * math.sqrt(2.0)
 
@@ -56,6 +57,6 @@ def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def mel_cepstral_distortion(log_mel: np.ndarray, ref_log_mel: np.ndarray, order: int = 24) -> float:
     """MCD in dB between two log-mel spectrograms ``(frames, n_mels)`` of any lengths (DTW-aligned)."""
     a, b = mel_cepstrum(log_mel, order), mel_cepstrum(ref_log_mel, order)
-    dist = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+    dist = cdist(a, b)  # (T1, T2) Euclidean distances, without a (T1, T2, order) temporary
     rows, cols = dtw_path(dist)
     return float(_K * dist[rows, cols].mean())

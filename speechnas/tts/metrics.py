@@ -13,26 +13,33 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from speechnas.data import padding_mask
+
 
 def _valid_mask(text_lengths: torch.Tensor, feats_lengths: torch.Tensor, t: int, s: int, eos: bool) -> torch.Tensor:
     src = text_lengths - 1 if eos else text_lengths
-    rows = torch.arange(t, device=feats_lengths.device)[None, :, None] < feats_lengths[:, None, None]
-    cols = torch.arange(s, device=text_lengths.device)[None, None, :] < src[:, None, None]
-    return rows & cols  # (B, T, S)
+    return ~padding_mask(feats_lengths, t)[:, :, None] & ~padding_mask(src, s)[:, None, :]  # (B, T, S)
+
+
+def head_focus(att: torch.Tensor, text_lengths: torch.Tensor, feats_lengths: torch.Tensor,
+               eos: bool = False) -> torch.Tensor:
+    """How focused each head of one layer ``(B, heads, T, S)`` is: the sum over real frames of its max attention
+    over real tokens (EOS excluded with ``eos=True``): ``(B, heads)``."""
+    a = att.float() * _valid_mask(text_lengths, feats_lengths, att.shape[2], att.shape[3], eos)[:, None].float()
+    return a.max(dim=-1).values.sum(dim=-1)
 
 
 def select_attention(attentions: Sequence[torch.Tensor], text_lengths: torch.Tensor, feats_lengths: torch.Tensor,
                      eos: bool = True) -> torch.Tensor:
-    """One ``(T, S)`` map per utterance: per layer the head with the largest sum over frames of the max over
-    tokens ("most focused"), then the layer whose chosen head scores highest. Returns ``(B, T, S)`` with
-    padding (and the EOS column) zeroed."""
+    """One ``(T, S)`` map per utterance: per layer the head with the largest :func:`head_focus` ("most
+    focused"), then the layer whose chosen head scores highest. Returns ``(B, T, S)`` with padding (and the
+    EOS column) zeroed."""
     best_score, best_map = None, None
     for att in attentions:  # (B, h, T, S)
-        b, h, t, s = att.shape
-        a = att.float() * _valid_mask(text_lengths, feats_lengths, t, s, eos)[:, None].float()
-        score = a.max(dim=-1).values.sum(dim=-1)  # (B, h)
-        head_score, head = score.max(dim=1)
-        chosen = a[torch.arange(b, device=a.device), head]  # (B, T, S)
+        b, _, t, s = att.shape
+        head_score, head = head_focus(att, text_lengths, feats_lengths, eos).max(dim=1)
+        chosen = att[torch.arange(b, device=att.device), head].float()  # (B, T, S)
+        chosen = chosen * _valid_mask(text_lengths, feats_lengths, t, s, eos).float()
         if best_score is None:
             best_score, best_map = head_score, chosen
         else:
@@ -76,7 +83,7 @@ def phoneme_coverage_rate(attn: torch.Tensor, text_lengths: torch.Tensor, feats_
     Padding and EOS never count; tokens whose id is in ``exclude_ids`` (e.g. a word separator) neither.
     """
     mask = _valid_mask(text_lengths, feats_lengths, attn.shape[1], attn.shape[2], eos)
-    cols = (torch.arange(attn.shape[2], device=attn.device)[None, :] < (text_lengths - int(eos))[:, None])
+    cols = ~padding_mask(text_lengths - int(eos), attn.shape[2])
     if text is not None and exclude_ids:
         for tok in exclude_ids:
             cols = cols & (text[:, : attn.shape[2]] != tok)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechnas.data import padding_mask
 from speechnas.tts.arch import TTSArch, from_str
 from speechnas.tts.layers import Dropout, sinusoidal_positions
 from speechnas.tts.ops import make_decoder_op, make_encoder_op
@@ -94,12 +95,6 @@ class Postnet(nn.Module):
         return mel + h.transpose(1, 2)
 
 
-def pad_mask_from_lengths(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
-    """``(B, max_len)`` bool, True at padding."""
-    max_len = int(lengths.max()) if max_len is None else max_len
-    return torch.arange(max_len, device=lengths.device)[None, :] >= lengths[:, None]
-
-
 def shift_right(feats: torch.Tensor) -> torch.Tensor:
     """Decoder inputs for teacher forcing: a zero 'go' frame, then the targets without their last frame."""
     return F.pad(feats, (0, 0, 1, 0))[:, :-1]
@@ -142,7 +137,7 @@ class TTSBackbone(nn.Module):
 
     def encode(self, text: torch.Tensor, text_lengths: torch.Tensor, arch: TTSArch | None = None):
         """``text`` (B, L) -> (memory (B, L, C), memory_pad (B, L) True at padding)."""
-        pad = pad_mask_from_lengths(text_lengths, text.shape[1])
+        pad = padding_mask(text_lengths, text.shape[1])
         pos = self.positions(0, text.shape[1], text.device)
         x = self.embed(text) * math.sqrt(self.cfg.hidden_size) + self.enc_pos_scale * pos
         x = self.dropout(x)
@@ -178,7 +173,7 @@ class TTSBackbone(nn.Module):
         """Post-net residual on a whole mel (identity when the post-net is off)."""
         if self.postnet is None:
             return mel
-        pad = None if lengths is None else pad_mask_from_lengths(lengths, mel.shape[1])
+        pad = None if lengths is None else padding_mask(lengths, mel.shape[1])
         return self.postnet(mel, pad)
 
     def forward(self, batch: dict, arch: TTSArch | None = None, prenet_masks: list[torch.Tensor] | None = None) -> dict:

@@ -12,17 +12,14 @@ from typing import Sequence
 
 import torch
 
+from speechnas.tts.metrics import head_focus
 
-def find_diagonal_heads(attentions: Sequence[torch.Tensor], lengths: torch.Tensor, threshold: float) -> list[torch.Tensor]:
+
+def find_diagonal_heads(attentions: Sequence[torch.Tensor], text_lengths: torch.Tensor, lengths: torch.Tensor,
+                        threshold: float) -> list[torch.Tensor]:
     """Per layer a ``(B, heads)`` bool: the head's mean over real frames of its max attention exceeds ``threshold``."""
-    out = []
-    for att in attentions:  # (B, h, T, S)
-        t = att.shape[2]
-        keep = (torch.arange(t, device=att.device)[None, :] < lengths[:, None]).float()  # (B, T)
-        peak = att.float().max(dim=-1).values  # (B, h, T)
-        mean = (peak * keep[:, None]).sum(-1) / keep.sum(-1).clamp(min=1)[:, None]
-        out.append(mean > threshold)
-    return out
+    frames = lengths.clamp(min=1).float()[:, None]
+    return [head_focus(att, text_lengths, lengths) / frames > threshold for att in attentions]
 
 
 class MonotonicConstraint:

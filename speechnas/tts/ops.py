@@ -67,8 +67,8 @@ class EncoderLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None) -> torch.Tensor:
         h = self.norm(x)
-        if pad_mask is not None and bool(pad_mask.any()):
-            lengths = lengths_from_pad(pad_mask).cpu()
+        lengths = lengths_from_pad(pad_mask).cpu() if pad_mask is not None else None  # the one device sync
+        if lengths is not None and bool((lengths < x.shape[1]).any()):
             packed = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
             out, _ = self.lstm(packed)
             out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])

@@ -47,6 +47,7 @@ class LoadedModel:
     cleaner: str
     meta: dict  # the whole model.yaml
     path: Path
+    weights: Path  # the file the weights came from (model.pt or the newest checkpoint)
 
 
 def write_model_dir(out_dir: str | Path, arch: TTSArch, model_cfg: TTSModelConfig, tokens: str | Path,
@@ -121,7 +122,7 @@ def load_model(path: str | Path, device: str = "cpu") -> LoadedModel:
                        from_dict(MelConfig, meta["features"], source=src),
                        from_dict(DecodeConfig, meta["decode"], source=src),
                        from_dict(GriffinLimConfig, meta["griffin_lim"], source=src),
-                       meta["text"]["token_type"], meta["text"]["cleaner"], meta, path)
+                       meta["text"]["token_type"], meta["text"]["cleaner"], meta, path, wfile)
 
 
 def pack_model(model_dir: str | Path, out_dir: str | Path) -> Path:

@@ -47,14 +47,6 @@ def mel_figure(mels: Sequence, titles: Sequence[str] = ()):
     return fig
 
 
-def figure_to_array(fig) -> np.ndarray:
-    """RGB ``(height, width, 3)`` uint8 image of ``fig`` (for ``TensorBoardLogger.image``); closes the figure."""
-    fig.canvas.draw()
-    rgba = np.asarray(fig.canvas.buffer_rgba())
-    plt.close(fig)
-    return rgba[..., :3].copy()
-
-
 def save_figure(fig, path: str | os.PathLike) -> None:
     """Write ``fig`` as a PNG atomically and close it."""
     buf = io.BytesIO()

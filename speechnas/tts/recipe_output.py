@@ -10,7 +10,7 @@ import json
 import logging
 from pathlib import Path
 
-from speechnas.tts.pack import load_model, pack_model, read_model_meta, weights_file
+from speechnas.tts.pack import load_model, pack_model, read_model_meta
 from speechnas.tts.recipe_config import RecipeConfig
 from speechnas.tts.recipe_data import RecipeData
 from speechnas.tts.recipe_train import trained_model_dir
@@ -27,8 +27,8 @@ def synthesize_stage(cfg: RecipeConfig, data: RecipeData, exp: str | Path, name:
     model_dir = trained_model_dir(exp, name)
     loaded = load_model(model_dir, device)
     synth = Synthesizer(loaded, cfg.synth.decode, cfg.synth.griffin_lim)
-    wfile = weights_file(model_dir)
-    record = {"model": str(model_dir), "weights": wfile.name, "steps": json.loads((model_dir / "done.json").read_text())["steps"],
+    record = {"model": str(model_dir), "weights": loaded.weights.name,
+              "steps": json.loads((model_dir / "done.json").read_text())["steps"],
               "set": str(data.data_dir(EVAL_SET)), "decode": to_dict(cfg.synth.decode),
               "griffin_lim": to_dict(cfg.synth.griffin_lim)}
     batches = data.fixed_batches(EVAL_SET, cfg.synth.batch_frames, decode=cfg.synth.decode)

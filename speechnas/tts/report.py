@@ -1,8 +1,8 @@
 """Stage 7: evaluate what stage 6 synthesized, per model, into a table shaped like the paper's Tables 3 and 4.
 
-Per utterance (from ``synth/<model>/``): DFR of the saved attention over the decoded frames, skipped and
-repeated tokens from its alignment path, whether the stop token fired, and MCD against the reference
-features where the set has audio. Per model: mean DFR, sentences with repeats / skips / either (error
+Per utterance (from ``synth/<model>/``): DFR as the search scores it (stage 6 records it in ``synth.json``),
+skipped and repeated tokens from the alignment path of the saved attention, whether the stop token fired, and
+MCD against the reference features where the set has audio. Per model: mean DFR, sentences with repeats / skips / either (error
 sentences) and their rate, mean MCD. Written as ``results.json`` and ``results.txt``.
 """
 from __future__ import annotations
@@ -12,13 +12,12 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from speechnas.audio.functional import MelConfig, log_mel_spectrogram
 from speechnas.audio.io import load_wav
 from speechnas.data.kaldi import read_scp
 from speechnas.tts.mcd import mel_cepstral_distortion
-from speechnas.tts.metrics import alignment_path, detect_skips_repeats, diagonal_focus_rate
+from speechnas.tts.metrics import alignment_path, detect_skips_repeats, robustness_counts
 from speechnas.tts.recipe_config import EvalConfig
 from speechnas.utils.io import atomic_write_json, atomic_write_text
 
@@ -32,18 +31,20 @@ def evaluate_synthesis(synth_dir: str | Path, mel: MelConfig, cfg: EvalConfig,
         raise FileNotFoundError(f"{summary_file} not found: run stage 6 for this model first")
     utts = json.loads(summary_file.read_text())["utterances"]
     refs = read_scp(ref_feats_scp) if ref_feats_scp is not None else {}
-    per_utt = {}
+    per_utt, errors = {}, []
     for utt, info in sorted(utts.items()):
+        if "dfr" not in info:
+            raise ValueError(f"{summary_file}: utterance {utt} has no 'dfr' (written by an older version): "
+                             f"remove {synth_dir} and run stage 6 again")
         attn = np.load(synth_dir / "attention" / f"{utt}.npy")
         frames, tl = int(info["frames"]), int(info["text_length"])
-        dfr = float(diagonal_focus_rate(torch.from_numpy(attn)[None].float(), torch.tensor([tl]),
-                                        torch.tensor([frames]))[0])
         # the path may reach EOS (index tl - 1, the furthest token): frames that attend to it after the last
         # character are not a jump back; skips are counted over the characters only
         err = detect_skips_repeats(alignment_path(attn, tl, frames), tl - 1, cfg.min_skip, cfg.min_repeat,
                                    cfg.min_repeat_frames)
-        row = {"dfr": dfr, "skips": [list(s) for s in err.skips], "repeats": [list(r) for r in err.repeats],
-               "stopped": bool(info["stopped"]), "frames": frames}
+        errors.append(err)
+        row = {"dfr": float(info["dfr"]), "skips": [list(s) for s in err.skips],
+               "repeats": [list(r) for r in err.repeats], "stopped": bool(info["stopped"]), "frames": frames}
         if utt in refs:
             wav, _ = load_wav(synth_dir / f"{utt}.wav", mel.sample_rate)
             syn = log_mel_spectrogram(wav, mel).numpy()
@@ -52,13 +53,11 @@ def evaluate_synthesis(synth_dir: str | Path, mel: MelConfig, cfg: EvalConfig,
     n = len(per_utt)
     if n == 0:
         raise ValueError(f"{summary_file} lists no utterances")
-    repeats = sum(bool(r["repeats"]) for r in per_utt.values())
-    skips = sum(bool(r["skips"]) for r in per_utt.values())
-    errors = sum(bool(r["repeats"] or r["skips"]) for r in per_utt.values())
+    counts = robustness_counts(errors)
     mcds = [r["mcd"] for r in per_utt.values() if "mcd" in r]
     return {
-        "sentences": n, "dfr": float(np.mean([r["dfr"] for r in per_utt.values()])),
-        "repeat_sentences": repeats, "skip_sentences": skips, "error_sentences": errors, "error_rate": errors / n,
+        "dfr": float(np.mean([r["dfr"] for r in per_utt.values()])), **counts,
+        "error_rate": counts["error_sentences"] / n,
         "stop_rate": sum(r["stopped"] for r in per_utt.values()) / n,
         "mcd": float(np.mean(mcds)) if mcds else None, "mcd_sentences": len(mcds), "utterances": per_utt,
     }

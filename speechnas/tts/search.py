@@ -7,7 +7,8 @@ official ``valid_for_search``. The supernet trains on newly generated architectu
 ``best_archs.txt`` are rewritten, so progress is readable during the search. Resume: the runner's ``state.pt``
 keeps every completed iteration (and the evaluator's supernet step, checkpoint and pool); ``scores.jsonl``
 keeps each score as soon as it exists, so a run killed in the middle of an iteration re-scores nothing it
-already scored with the same supernet weights.
+already scored with the same supernet weights (keyed by architecture and supernet step; the evaluator settings
+and dev set they hold for are checked by stage 4, :func:`speechnas.tts.recipe_train.search_stage`).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from speechnas.tts.evaluate import evaluate_batches
 from speechnas.tts.recipe_config import EvaluatorConfig, SearchStageConfig
 from speechnas.tts.supernet import ArchSampler, SuperNet
 from speechnas.tts.train import Trainer
-from speechnas.utils.checkpoint import find_latest_checkpoint
+from speechnas.utils.checkpoint import checkpoint_step, find_latest_checkpoint
 from speechnas.utils.io import atomic_write_json, atomic_write_text
 from speechnas.utils.progress import progress
 
@@ -124,20 +125,17 @@ class SupernetEvaluator:
 
     def train_paths(self, archs: list[TTSArch], steps: int) -> None:
         """``steps`` supernet steps, single path sampled uniformly from ``archs``; pins the resulting checkpoint."""
-        pin_dir = self.trainer.exp_dir / "pinned"
-        keep = {self._saved.resolve(), self.checkpoint.resolve()}
-        for old in pin_dir.glob("*.pt") if pin_dir.is_dir() else ():
-            if old.resolve() not in keep:
-                old.unlink()  # no saved search state refers to it any more
+        self.prune_pins({self._saved, self.checkpoint})  # what the saved state and this one refer to
         self.sampler.pool = list(archs)
         start, target = self.trainer.step, self.trainer.step + steps
         latest = find_latest_checkpoint(self.trainer.ckpt_dir)
-        if latest is not None and start < int(latest.stem.split("_")[1]) <= target:
+        if latest is not None and start < checkpoint_step(latest) <= target:
             self.trainer.resume(latest)  # an earlier attempt of this same training got that far
         log.info("search: supernet trains from step %d to %d on %d new architectures", self.trainer.step, target,
                  len(archs))
         self.trainer.train(self.train_data, max_steps=target)
         final = self.trainer.ckpt_dir / f"ckpt_{self.trainer.step:08d}.pt"
+        pin_dir = self.trainer.exp_dir / "pinned"
         pinned = pin_dir / final.name
         pin_dir.mkdir(parents=True, exist_ok=True)
         if not pinned.exists():
@@ -146,6 +144,14 @@ class SupernetEvaluator:
             except OSError:
                 shutil.copyfile(final, pinned)
         self.checkpoint = pinned
+
+    def prune_pins(self, keep: set[Path]) -> None:
+        """Remove pinned checkpoints other than ``keep``: no saved search state refers to them any more."""
+        pin_dir = self.trainer.exp_dir / "pinned"
+        keep = {p.resolve() for p in keep}
+        for old in pin_dir.glob("*.pt") if pin_dir.is_dir() else ():
+            if old.resolve() not in keep:
+                old.unlink()
 
     def state_dict(self) -> dict:
         self._saved = self.checkpoint
@@ -177,15 +183,12 @@ def run_tts_search(search: SearchStageConfig, method: str, trainer: Trainer, sam
 
     result = run_search(space, evaluator, method, search.method_config(method), search.budget, search.seed, out,
                         hook=progress_files, tensorboard=True)
-    pin_dir = trainer.exp_dir / "pinned"
-    for old in pin_dir.glob("*.pt") if pin_dir.is_dir() else ():  # the finished state refers to the last one only
-        if old.resolve() != evaluator.checkpoint.resolve():
-            old.unlink()
+    evaluator.prune_pins({evaluator.checkpoint})  # the finished state refers to the last one only
     return write_search_summary(out, space, result.budget, method, evaluator)
 
 
 def write_search_summary(out: Path, space: TTSSearchSpace, budget: Budget, method: str,
-                         evaluator: SupernetEvaluator | None = None, top: int = 10) -> dict:
+                         evaluator: SupernetEvaluator, top: int = 10) -> dict:
     """``summary.json`` (best and median DFR, cost per architecture) and ``best_archs.txt`` (the top ones, readable)."""
     hist = sorted(budget.history, key=lambda q: (-q.metrics["dfr"], q.index))
     dfr = np.array([q.metrics["dfr"] for q in budget.history])
@@ -193,12 +196,9 @@ def write_search_summary(out: Path, space: TTSSearchSpace, budget: Budget, metho
     summary = {
         "method": method, "queries": budget.used, "best_arch": space.to_str(hist[0].arch),
         "best_dfr": float(dfr.max()), "median_dfr": float(np.median(dfr)), "mean_dfr": float(dfr.mean()),
-        "min_dfr": float(dfr.min()), "dev_utterances": sum(len(b["utt_ids"]) for b in evaluator.dev_batches)
-        if evaluator is not None else None,
+        "min_dfr": float(dfr.min()), "dev_utterances": sum(len(b["utt_ids"]) for b in evaluator.dev_batches),
         "seconds_per_arch": float(costs.mean()), "scoring_seconds": float(costs.sum()),
-        "scored_now": evaluator.scored if evaluator is not None else None,
-        "reused_scores": evaluator.reused if evaluator is not None else None,
-        "supernet_step": evaluator.trainer.step if evaluator is not None else None,
+        "scored_now": evaluator.scored, "reused_scores": evaluator.reused, "supernet_step": evaluator.trainer.step,
     }
     lines = [f"# {method}: {budget.used} architectures by supernet DFR (free-running, dev set); best first",
              "# rank  dfr     fr      pcr     query  architecture"]

@@ -3,8 +3,8 @@ token, denormalisation, Griffin-Lim; and stage 6, which synthesizes a whole set 
 
 Stage-6 layout (``synth/<model>/``): ``<utt>.wav`` (16-bit, the feature sample rate), ``attention/<utt>.png`` and
 ``attention/<utt>.npy`` (the most focused head and layer, ``(frames, tokens)`` including the EOS column, which the last
-frames attend to), and
-``synth.json`` (per utterance: frames, whether the stop token fired, token count), written last.
+frames attend to; for the alignment path), and ``synth.json`` (per utterance: frames, whether the stop token fired,
+token count, and ``dfr``, the search reward's DFR: head and layer chosen with EOS excluded), written last.
 """
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from speechnas.audio.griffinlim import GriffinLimConfig, griffin_lim, save_wav
+from speechnas.audio.griffinlim import GriffinLimConfig, griffin_lim
+from speechnas.audio.io import write_wav
 from speechnas.data import collate_tts
 from speechnas.text.tokens import TextFrontend, UnknownSymbolError
 from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.metrics import select_attention
+from speechnas.tts.metrics import attention_metrics, select_attention
 from speechnas.tts.pack import LoadedModel
 from speechnas.tts.plot import attention_figure, save_figure
 from speechnas.tts.train import batch_to
@@ -42,6 +43,7 @@ class Speech:
     attention: torch.Tensor  # (frames, tokens incl. EOS) most focused head and layer
     text_length: int  # tokens incl. <eos>
     stopped: bool  # the stop token fired before the maximum length
+    dfr: float  # diagonal focus rate as the search scores it (metrics.attention_metrics: EOS excluded)
 
 
 class Synthesizer:
@@ -81,6 +83,7 @@ class Synthesizer:
         out = generate(self.model, batch["text"], batch["text_lengths"], self.decode)
         lengths = out["lengths"]
         attn = select_attention(out["attentions"], batch["text_lengths"], lengths, eos=False)  # EOS column kept
+        dfr = attention_metrics(out["attentions"], batch["text_lengths"], lengths)["dfr"]
         result = []
         for i, utt in enumerate(batch["utt_ids"]):
             n = int(lengths[i])
@@ -88,13 +91,13 @@ class Synthesizer:
             wav = griffin_lim(log_mel, self.loaded.mel, self.gl)
             result.append(Speech(utt, wav.cpu().numpy().astype(np.float32), log_mel.cpu(),
                                  attn[i, :n, : int(batch["text_lengths"][i])].cpu(), int(batch["text_lengths"][i]),
-                                 bool(out["stopped"][i])))
+                                 bool(out["stopped"][i]), float(dfr[i])))
         return result
 
 
 def write_speech(speech: Speech, out_dir: Path, sample_rate: int, plot: bool = True, keep_attention: bool = True) -> None:
     """``<utt>.wav``, and ``attention/<utt>.npy`` / ``.png`` when asked."""
-    save_wav(out_dir / f"{speech.utt_id}.wav", speech.wav, sample_rate)
+    write_wav(out_dir / f"{speech.utt_id}.wav", speech.wav, sample_rate)
     if keep_attention:
         atomic_write_with(out_dir / "attention" / f"{speech.utt_id}.npy", lambda f: np.save(f, speech.attention.numpy()))
     if plot:
@@ -113,7 +116,7 @@ def synthesize_set(synth: Synthesizer, batches: list[dict], out_dir: str | Path,
     record = record or {}
     if summary_file.is_file():
         old = json.loads(summary_file.read_text())
-        if old.get("record") == record:
+        if old.get("record") == record and all("dfr" in u for u in old.get("utterances", {}).values()):
             log.info("stage 6: %s is complete, skipping", out)
             return old
     utts: dict[str, dict] = {}
@@ -123,7 +126,8 @@ def synthesize_set(synth: Synthesizer, batches: list[dict], out_dir: str | Path,
         for sp in synth.synthesize_batch(batch):
             write_speech(sp, out, synth.sample_rate, plots)
             utts[sp.utt_id] = {"frames": int(sp.log_mel.shape[0]), "text_length": sp.text_length,
-                               "stopped": sp.stopped, "seconds": round(len(sp.wav) / synth.sample_rate, 3)}
+                               "stopped": sp.stopped, "dfr": sp.dfr,
+                               "seconds": round(len(sp.wav) / synth.sample_rate, 3)}
             bar.update(1)
     bar.close()
     summary = {"record": record, "sample_rate": synth.sample_rate, "utterances": utts}

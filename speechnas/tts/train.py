@@ -19,10 +19,10 @@ from typing import Callable, Iterable
 import torch
 
 from speechnas.tts.arch import TTSArch
-from speechnas.tts.loss import LossConfig, tts_loss
+from speechnas.tts.loss import LossConfig, to_floats, tts_loss
 from speechnas.tts.metrics import attention_metrics, select_attention
 from speechnas.tts.model import TTSBackbone
-from speechnas.tts.plot import attention_figure, figure_to_array, mel_figure
+from speechnas.tts.plot import attention_figure, mel_figure
 from speechnas.utils.checkpoint import find_latest_checkpoint, load_checkpoint, save_checkpoint
 from speechnas.utils.config import to_dict
 from speechnas.utils.device import autocast, grad_scaler, resolve_device
@@ -132,8 +132,15 @@ class Trainer:
         return True
 
     # ---- one step ----------------------------------------------------------------------------------------
-    def _all_finite(self, value: torch.Tensor) -> bool:
-        flag = torch.isfinite(value.detach()).all().to(torch.float32).reshape(1)
+    def _step_is_finite(self, loss: torch.Tensor, gnorm: torch.Tensor) -> bool:
+        """Whether every rank's loss and gradient norm are finite: one all-reduce and one device sync per step.
+
+        With an active loss scaler (fp16) a non-finite gradient norm is the scaler's to handle (it skips the
+        update and lowers the scale), so only the loss counts then."""
+        ok = torch.isfinite(loss.detach())
+        if not self.scaler.is_enabled():
+            ok = ok & torch.isfinite(gnorm.detach())
+        flag = ok.to(torch.float32).reshape(1)
         if self.dist.is_distributed:
             flag = flag.to(self.device if self.device.type == "cuda" else "cpu")
             torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MIN)
@@ -151,8 +158,9 @@ class Trainer:
                 f"gradient (limit train.max_nonfinite_in_a_row={self.cfg.max_nonfinite_in_a_row}); lower train.lr, "
                 f"check the features for NaN/inf, or switch off train.amp")
 
-    def train_step(self, batch: dict) -> tuple[dict[str, float], dict]:
-        """One optimisation step; returns the loss parts and the (detached) model outputs."""
+    def train_step(self, batch: dict) -> tuple[dict[str, torch.Tensor | float], dict]:
+        """One optimisation step; returns the loss parts (detached tensors, see :func:`to_floats`) and the
+        model outputs."""
         cfg = self.cfg
         arch = self.arch_sampler(self.step) if self.arch_sampler is not None else None
         batch = batch_to(batch, self.device)
@@ -164,16 +172,16 @@ class Trainer:
             out = self.net(batch, arch)
         loss, stats = tts_loss(out, batch, cfg.loss, self.step)
         stats.update(lr=lr)
-        if not self._all_finite(loss):
-            self._skip("non-finite loss")
-            self.step += 1
-            return stats, out
+        # backward even on a non-finite loss: every rank then takes part in DDP's gradient all-reduce, and the
+        # single finiteness check below decides for all ranks together
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-        stats["grad_norm"] = float(gnorm)
-        if not self.scaler.is_enabled() and not self._all_finite(gnorm):
-            self._skip("non-finite gradient norm")
+        stats["grad_norm"] = gnorm.detach()
+        if not self._step_is_finite(loss, gnorm):
+            if self.scaler.is_enabled():
+                self.scaler.update()  # closes this step's unscale_ (and lowers the scale after the overflow)
+            self._skip("non-finite loss or gradient norm")
         else:
             self.scaler.step(self.optimizer)
             self.scaler.update()
@@ -223,14 +231,15 @@ class Trainer:
                 self.batch_in_epoch = 0
         bar.close()
         self.tb.flush()
-        return {**last, "step": self.step, "nonfinite_total": self.nonfinite_total}
+        return {**to_floats(last), "step": self.step, "nonfinite_total": self.nonfinite_total}
 
-    def _log(self, stats: dict[str, float], out: dict, batch: dict, elapsed: float) -> dict[str, float]:
+    def _log(self, stats: dict[str, torch.Tensor | float], out: dict, batch: dict, elapsed: float) -> dict[str, float]:
         with torch.no_grad():
             lengths = batch["feats_lengths"].to(self.device)
             metrics = attention_metrics(out["attentions"], batch["text_lengths"].to(self.device), lengths)
-        stats = dict(stats, **{f"tf_{k}": float(v.mean()) for k, v in metrics.items()})
-        stats = reduce_metrics(stats, weight=float(lengths.sum()))
+        frames = lengths.sum()
+        stats = to_floats(dict(stats, **{f"tf_{k}": v.mean() for k, v in metrics.items()}, _frames=frames))
+        stats = reduce_metrics(stats, weight=stats.pop("_frames"))
         stats.update(nonfinite_total=self.nonfinite_total, elapsed_s=elapsed)
         self.tb.scalars(stats, self.step, prefix="train/")
         if self.dist.is_main:
@@ -246,6 +255,6 @@ class Trainer:
         attn = select_attention([a[:1].detach() for a in out["attentions"]], tl, fl)[0]
         n = int(fl[0])
         title = (batch.get("utt_ids") or [""])[0]
-        self.tb.image("train/attention", figure_to_array(attention_figure(attn, title, int(tl[0]), n)), self.step)
+        self.tb.figure("train/attention", attention_figure(attn, title, int(tl[0]), n), self.step)
         mel = mel_figure([out["mel"][0, :n], batch["feats"][0, :n]], ["teacher-forced prediction", "target"])
-        self.tb.image("train/mel", figure_to_array(mel), self.step)
+        self.tb.figure("train/mel", mel, self.step)

@@ -1,13 +1,16 @@
 """Checkpoints with everything needed for an exact resume; only complete files are ever picked up.
 
 A checkpoint is written to a temp file, fsynced and renamed to ``ckpt_<step>.pt`` (see
-:mod:`speechnas.utils.io`), so any ``ckpt_*.pt`` on disk is complete; a file that still fails to load
-(disk error, foreign file) is skipped with a warning by :func:`find_latest_checkpoint`.
+:mod:`speechnas.utils.io`), so any ``ckpt_*.pt`` on disk is complete and its step is in its name
+(:func:`checkpoint_step`). :func:`find_latest_checkpoint` still skips, with a warning, a file that is not a
+whole torch archive (truncated copy, foreign file), checking only its zip directory: the caller loads the
+file once, and a damaged archive that passes fails there with the path in the error.
 """
 from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +70,31 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
+def checkpoint_step(path: str | Path) -> int:
+    """The training step of a checkpoint, from its name ``ckpt_<step>.pt``."""
+    m = _NAME.match(Path(path).name)
+    if m is None:
+        raise ValueError(f"{path}: not a checkpoint name (expected ckpt_<step>.pt)")
+    return int(m.group(1))
+
+
+def _whole_archive(path: Path) -> bool:
+    """True when ``path`` is a complete torch zip archive (its directory at the end lists ``data.pkl``)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            size = path.stat().st_size
+            return any(i.filename.endswith("/data.pkl") for i in z.infolist()) and \
+                all(i.header_offset + i.compress_size <= size for i in z.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def find_latest_checkpoint(directory: str | Path) -> Path | None:
-    """Newest checkpoint that loads; unreadable ones are skipped with a warning."""
+    """Newest checkpoint that is a whole archive (not loaded: the caller loads it); others skipped with a warning."""
     for path in reversed(list_checkpoints(directory)):
-        try:
-            torch.load(path, map_location="cpu", weights_only=False)
+        if _whole_archive(path):
             return path
-        except Exception as e:  # noqa: BLE001 - any load failure means "not usable"
-            log.warning("skipping unreadable checkpoint %s: %s", path, e)
+        log.warning("skipping unreadable checkpoint %s: not a complete torch archive", path)
     return None
 
 

@@ -1,4 +1,4 @@
-"""Griffin-Lim from log-mel: the reconstruction of a real clip has the original's spectrogram; 16-bit WAV out."""
+"""Griffin-Lim from log-mel: the reconstruction of a real clip has the original's spectrogram and writes as 16-bit WAV."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,8 @@ import soundfile as sf
 import torch
 
 from speechnas.audio.functional import MelConfig, log_mel_spectrogram, magnitude_spectrogram
-from speechnas.audio.griffinlim import GriffinLimConfig, griffin_lim, save_wav
+from speechnas.audio.griffinlim import GriffinLimConfig, griffin_lim
+from speechnas.audio.io import write_wav
 
 from conftest import shared_path
 
@@ -33,7 +34,7 @@ def test_reconstruction_of_a_real_clip_correlates_with_the_original(tmp_path):
     assert _corr(magnitude_spectrogram(few, cfg), magnitude_spectrogram(wav, cfg)) < _corr(
         magnitude_spectrogram(out, cfg), magnitude_spectrogram(wav, cfg))
     path = tmp_path / "out.wav"
-    save_wav(path, out, sr)
+    write_wav(path, out, sr)
     back, sr_back = sf.read(str(path), dtype="float32")
     info = sf.info(str(path))
     assert sr_back == 22050 and info.subtype == "PCM_16" and info.channels == 1
@@ -49,6 +50,6 @@ def test_seeded_batched_and_checked_inputs(tmp_path):
     torch.testing.assert_close(a, b, atol=0, rtol=0)
     with pytest.raises(ValueError, match="expected 80"):
         griffin_lim(torch.randn(80, 20), cfg)
-    with pytest.raises(ValueError, match="mono"):
-        save_wav(tmp_path / "stereo.wav", torch.zeros(2, 10))
-    assert not (tmp_path / "stereo.wav").exists()
+    with pytest.raises(ValueError, match="mono"):  # a batched result must be written one utterance at a time
+        write_wav(tmp_path / "batch.wav", a, cfg.sample_rate)
+    assert not (tmp_path / "batch.wav").exists()

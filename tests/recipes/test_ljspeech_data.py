@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from speechnas.data.kaldi import read_scp, validate_data_dir
 from speechnas.text.tokens import TokenList

@@ -30,7 +30,8 @@ from test_ljspeech_data import _recipe
 
 PREFIX = "mini_low_resource"
 TINY = {
-    "search_model": {"hidden_size": 16, "prenet_size": 8, "encoder_layers": 2, "decoder_layers": 2},
+    "search_model": {"hidden_size": 16, "prenet_size": 8, "encoder_layers": 2, "decoder_layers": 2,
+                     "attention_dropout": 0.0},
     "supernet": {"lr": 3e-3, "warmup_steps": 10, "max_steps": 30, "batch_frames": 1600, "log_every": 10,
                  "image_every": 0, "save_every": 10, "loss": {"guided_attn_until": 20}},
     "search": {"budget": 8, "evaluator": {"steps_per_new_arch": 3},
@@ -38,7 +39,8 @@ TINY = {
                            "pretrain_epochs": 50, "train_epochs": 10},
                "nao": {"initial": 4, "new_per_iteration": 2, "top_k": 4, "iterations": 2, "unlabelled": 0,
                        "pretrain_epochs": 50, "train_epochs": 10}},
-    "final_model": {"hidden_size": 16, "prenet_size": 8, "encoder_layers": 2, "decoder_layers": 2},
+    "final_model": {"hidden_size": 16, "prenet_size": 8, "encoder_layers": 2, "decoder_layers": 2,
+                    "attention_dropout": 0.0},
     "final_train": {"lr": 3e-3, "warmup_steps": 10, "max_steps": 30, "batch_frames": 1600, "log_every": 10,
                     "image_every": 0, "save_every": 10},
     "synth": {"griffin_lim": {"n_iter": 8}, "decode": {"max_len_ratio": 3.0, "max_len_offset": 20}},
@@ -130,11 +132,13 @@ def test_search_resumed_and_results(mini):
 def test_models_synthesis_table_and_pack(mini, tmp_path):
     recipe, opts, _, log, _ = mini
     exp = recipe / "exp" / PREFIX
-    found = json.loads((exp / "search" / "seminas" / "result.json").read_text())["best"]["arch"]
+    best = {m: json.loads((exp / "search" / m / "result.json").read_text())["best"]["arch"] for m in ("seminas", "nao")}
+    found = best["seminas"]
     eval_ids = sorted(read_scp(recipe / "data" / f"{PREFIX}_eval" / "text"))
+    want = {"found": found, "transformer": "enc: tf4 tf4 | dec: tf4 tf4", "nao": best["nao"]}
     for name in ("found", "transformer", "nao"):
         model = load_model(exp / "train" / name)
-        assert str(model.arch) == {"found": found, "transformer": "enc: tf4 tf4 | dec: tf4 tf4"}.get(name, str(model.arch))
+        assert str(model.arch) == str(from_str(want[name], 2))
         assert json.loads((exp / "train" / name / "done.json").read_text())["steps"] == 30
         synth = exp / "synth" / name
         for utt in eval_ids:
@@ -144,9 +148,17 @@ def test_models_synthesis_table_and_pack(mini, tmp_path):
     assert from_str(found, 2) == load_model(exp / "train" / "found").arch
     results = json.loads((exp / "eval" / "results.json").read_text())["models"]
     assert list(results) == ["found", "transformer", "nao"]
-    for r in results.values():
+    for name, r in results.items():
         assert r["sentences"] == 2 and 0 <= r["dfr"] <= 1 and r["mcd"] > 0 and r["mcd_sentences"] == 2
-        assert r["error_sentences"] <= r["repeat_sentences"] + r["skip_sentences"]
+        utts = r["utterances"]
+        assert sorted(utts) == eval_ids
+        assert r["repeat_sentences"] == sum(bool(u["repeats"]) for u in utts.values())
+        assert r["skip_sentences"] == sum(bool(u["skips"]) for u in utts.values())
+        assert r["error_sentences"] == sum(bool(u["repeats"] or u["skips"]) for u in utts.values())
+        # stage 7's DFR is the one stage 6 recorded, the search reward's (EOS excluded)
+        synth = json.loads((exp / "synth" / name / "synth.json").read_text())["utterances"]
+        assert all(utts[u]["dfr"] == synth[u]["dfr"] and 0 <= synth[u]["dfr"] <= 1 for u in eval_ids)
+        assert r["dfr"] == pytest.approx(np.mean([synth[u]["dfr"] for u in eval_ids]))
     table = (exp / "eval" / "results.txt").read_text()
     assert all(name in table for name in results) and "error rate" in table and "MCD" in table
     assert "run.sh: stages 0-100 done (mini_low_resource)" in log and (exp / "demo" / "0001.wav").is_file()
@@ -159,6 +171,18 @@ def test_models_synthesis_table_and_pack(mini, tmp_path):
     assert sr == 22050 and len(wav) > 256
     r = subprocess.run([*cmd, "--text", "Ωmega"], capture_output=True, text=True)
     assert r.returncode == 2 and "'ω'" in r.stderr
+
+
+def test_rerun_skips_finished_models_and_synthesis(mini):
+    recipe, opts, _, _, _ = mini
+    exp = recipe / "exp" / PREFIX
+    done = sorted((exp / "train").glob("*/checkpoints/ckpt_*.pt")) + sorted((exp / "synth").glob("*/*.wav"))
+    before = {p: p.stat().st_mtime_ns for p in done}
+    r = _run(recipe, *opts, "--stage", "5", "--stop-stage", "6", "--nj", "1")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert len(before) >= 6 and {p: p.stat().st_mtime_ns for p in done} == before
+    log = r.stdout + r.stderr
+    assert "found is complete" in log and "synth/found is complete, skipping" in log
 
 
 def test_stage6_without_a_model_names_the_path(mini, tmp_path):

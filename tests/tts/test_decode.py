@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from speechnas.tts.decode import DecodeConfig, generate, max_lengths
+from speechnas.tts.monotonic import find_diagonal_heads
 from speechnas.tts.model import TTSModel, TTSModelConfig
 from speechnas.tts.supernet import SuperNet
 from speechnas.tts.arch import from_str
@@ -122,3 +123,27 @@ def test_monotonic_constraint_keeps_diagonal_heads_in_a_forward_moving_window():
         assert max(row[-1] for row in per_layer) >= src - cfg.stop_margin - cfg.window_back - 1
         if src - cfg.stop_margin > 0:  # the stop fires at once, but may not end before pos has moved
             assert out["lengths"][b] >= src - cfg.stop_margin  # pos moves at most one token per frame
+
+
+def test_monotonic_constraint_refuses_prefix_recomputation():
+    """The window bias is per frame: recomputing the prefix would apply today's window to every earlier frame."""
+    model = _model(seed=3)
+    text, tl = _text()
+    cfg = DecodeConfig(attn_constraint=True, probe_steps=3, max_len_offset=5, prenet_dropout=False)
+    with pytest.raises(ValueError, match="attn_constraint needs incremental"):
+        generate(model, text, tl, cfg, incremental=False)
+    assert model.training  # refused before the mode was touched
+    assert generate(model, text, tl, cfg)["lengths"].min() >= 1  # the incremental path still runs
+
+
+def test_diagonal_heads_are_those_focused_on_average_over_real_frames():
+    t, s = 8, 5
+    sharp = torch.zeros(t, s)
+    sharp[torch.arange(t), torch.arange(t) * (s - 1) // t] = 1.0
+    blur = torch.full((t, s), 1.0 / s)
+    att = torch.stack([torch.stack([sharp, blur, 0.65 * sharp + 0.35 * blur])] * 2)  # (B=2, 3 heads, T, S)
+    att[1, 1, 4:] = 1.0  # the blur head of utterance 1 is peaked only in its padded frames
+    heads = find_diagonal_heads([att], torch.tensor([s, s]), torch.tensor([t, 4]), threshold=0.6)
+    assert [h.tolist() for h in heads] == [[[True, False, True], [True, False, True]]]
+    assert find_diagonal_heads([att], torch.tensor([s, s]), torch.tensor([t, 4]), threshold=0.75)[0].tolist() == [
+        [True, False, False], [True, False, False]]  # 0.65 + 0.35 / 5 = 0.72 on the mixed head

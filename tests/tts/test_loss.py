@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from speechnas.tts.loss import (
-    LossConfig, guided_attention_loss, guided_attention_weights, masked_mel_losses, stop_loss, tts_loss,
+    LossConfig, guided_attention_loss, guided_attention_weights, masked_mel_losses, stop_loss, to_floats, tts_loss,
 )
 from speechnas.tts.train import learning_rate
 
@@ -59,16 +59,18 @@ def test_guided_attention_prefers_the_diagonal():
 
 def test_guided_attention_only_until_the_configured_step():
     t, s = 12, 5
-    out = {"mel_before": torch.zeros(1, t, 80), "stop_logits": torch.zeros(1, t),
+    out = {"mel_before": torch.zeros(1, t, 80, requires_grad=True), "stop_logits": torch.zeros(1, t),
            "attentions": [_diag_attention(t, s, 1), _diag_attention(t, s, 4).flip(2)]}
     out["mel"] = out["mel_before"]
     batch = {"feats": torch.zeros(1, t, 80), "feats_lengths": torch.tensor([t]), "text_lengths": torch.tensor([s])}
     cfg = LossConfig(guided_attn_until=100, guided_attn_layers=[0, 1], guided_attn_heads=2)
-    total, stats = tts_loss(out, batch, cfg, step=100)
-    assert "guided_attn" in stats and stats["loss"] == pytest.approx(float(total))
+    total, parts = tts_loss(out, batch, cfg, step=100)
+    assert total.requires_grad and all(isinstance(v, torch.Tensor) and not v.requires_grad for v in parts.values())
+    stats = to_floats(parts)
+    assert "guided_attn" in stats and stats["loss"] == pytest.approx(float(total.detach()))
     total2, stats2 = tts_loss(out, batch, cfg, step=101)
     assert "guided_attn" not in stats2
-    assert float(total) - float(total2) == pytest.approx(stats["guided_attn"], rel=1e-5)
+    assert float(total.detach()) - float(total2.detach()) == pytest.approx(stats["guided_attn"], rel=1e-5)
     assert stats["guided_attn"] > 0.2  # the flipped layer is penalised, averaged with the clean one
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from speechnas.tts.metrics import (
-    alignment_path, attention_metrics, detect_skips_repeats, diagonal_focus_rate, focus_rate,
+    alignment_path, attention_metrics, detect_skips_repeats, diagonal_focus_rate, focus_rate, head_focus,
     phoneme_coverage_rate, robustness_counts, select_attention,
 )
 
@@ -135,3 +135,39 @@ def test_planted_skips_and_repeats_are_found():
     assert len(detect_skips_repeats(two, s).repeats) == 2
     counts = robustness_counts(list(found.values()))
     assert counts == {"sentences": 5, "skip_sentences": 2, "repeat_sentences": 1, "error_sentences": 3}
+
+
+def test_robustness_counts_on_hand_made_maps_ending_on_eos():
+    """Stage-7 scoring on (T, S) maps whose last frames attend to EOS: selected with the EOS column kept, the
+    path over characters + EOS, skips counted over the characters only; exact counts per sentence."""
+    s = 6  # characters; column s is EOS
+    clean = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6]  # ends on EOS: no repeat, no skip
+    back = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 1, 1, 1, 5, 6]  # jumps back from 4 to 1 for three frames: a repeat
+    over = [0, 0, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6, 6, 6, 6]  # jumps from 1 over 2, 3 to 4: a skip
+    errors = []
+    for path in (clean, back, over):
+        maps = _path_map(path, s)[None, None]  # (B=1, heads=1, T, S + 1)
+        tl, fl = torch.tensor([s + 1]), torch.tensor([len(path)])
+        attn = select_attention([maps], tl, fl, eos=False)[0]
+        errors.append(detect_skips_repeats(alignment_path(attn, s + 1, len(path)), s))
+    assert [(e.skips, e.repeats) for e in errors] == [([], []), ([], [(4, 1, 10)]), ([(2, 4)], [])]
+    assert robustness_counts(errors) == {"sentences": 3, "skip_sentences": 1, "repeat_sentences": 1,
+                                         "error_sentences": 2}
+    # with the EOS column zeroed the final frames fall back to token 0: the clean map would show a false repeat
+    zeroed = select_attention([_path_map(clean, s)[None, None]], torch.tensor([s + 1]), torch.tensor([len(clean)]))[0]
+    assert detect_skips_repeats(alignment_path(zeroed, s + 1, len(clean)), s).has_repeat
+
+
+def test_head_focus_sums_the_peak_over_real_frames_and_tokens():
+    t, s = 10, 4  # 4 characters + EOS; utterance 1 has 6 frames and 3 characters
+    sharp = diagonal(t, s)
+    blur = torch.full((t, s + 1), 1.0 / (s + 1))
+    att = torch.stack([torch.stack([sharp, blur]), torch.stack([sharp, blur])])  # (B=2, heads=2, T, S)
+    att[1, :, 6:] = 7.0  # garbage in the padded frames of utterance 1
+    att[1, :, :, 4] = 9.0  # garbage in the padded token column of utterance 1 (its tokens are 0..3, 3 = EOS)
+    att[1, 1, :6, 3] = 5.0  # heavy weight on utterance 1's EOS column
+    tl, fl = torch.tensor([s + 1, s]), torch.tensor([t, 6])
+    got = head_focus(att, tl, fl)  # EOS kept: the blur head of utterance 1 peaks at 5 on each of its 6 frames
+    torch.testing.assert_close(got, torch.tensor([[10.0, 10 / (s + 1)], [6.0, 6 * 5.0]]))
+    no_eos = head_focus(att, tl, fl, eos=True)
+    torch.testing.assert_close(no_eos[1, 1], torch.tensor(6 / (s + 1)))

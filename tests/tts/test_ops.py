@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from speechnas.tts.arch import OP_NAMES, op_kind
+from speechnas.tts.layers import SelfAttention
 from speechnas.tts.ops import make_decoder_op, make_encoder_op
 
 H, B, T, S = 16, 3, 14, 9
@@ -97,3 +98,29 @@ def test_conv_and_lstm_decoders_keep_their_own_residual():
         with torch.no_grad():
             y, _ = op(x, memory, pad)
         assert not torch.allclose(y, x, atol=1e-4)
+
+
+def _reference_causal_attention(attn: SelfAttention, x: torch.Tensor) -> torch.Tensor:
+    """Causal multi-head attention written out: softmax(q k^T / sqrt(d) with the future at -inf) v."""
+    b, t, c = x.shape
+    q, k, v = (z.view(b, t, attn.heads, -1).transpose(1, 2) for z in attn.qkv(x).chunk(3, dim=-1))
+    logits = q @ k.transpose(-1, -2) / (q.shape[-1] ** 0.5)
+    future = torch.ones(t, t, dtype=torch.bool).triu(1)
+    y = torch.softmax(logits.masked_fill(future, float("-inf")), dim=-1) @ v
+    return attn.out(y.transpose(1, 2).reshape(b, t, c))
+
+
+def test_causal_self_attention_full_pass_and_cached_chunks_match_the_written_out_reference():
+    """The full pass (SDPA's is_causal) and chunks after a cache (explicit offset mask) both equal the reference."""
+    torch.manual_seed(0)
+    attn = SelfAttention(H, 4).eval()
+    x = torch.randn(B, T, H, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        ref = _reference_causal_attention(attn, x)
+        full = attn(x, causal=True)
+        state: dict = {}
+        chunks = torch.cat([attn(x[:, t: t + 5], causal=True, state=state) for t in range(0, T, 5)], dim=1)
+        no_mask = attn(x)  # not causal: every frame sees the future, so the two must differ
+    torch.testing.assert_close(full, ref, atol=1e-5, rtol=0)
+    torch.testing.assert_close(chunks, ref, atol=1e-5, rtol=0)
+    assert not torch.allclose(no_mask[:, :-1], ref[:, :-1], atol=1e-3)

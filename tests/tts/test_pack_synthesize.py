@@ -10,7 +10,8 @@ import soundfile as sf
 import torch
 
 from speechnas.audio.functional import MelConfig, log_mel_spectrogram
-from speechnas.audio.griffinlim import GriffinLimConfig, save_wav
+from speechnas.audio.griffinlim import GriffinLimConfig
+from speechnas.audio.io import write_wav
 from speechnas.bin.synthesize import main as synthesize_main
 from speechnas.text.tokens import TokenList
 from speechnas.tts.decode import DecodeConfig
@@ -49,6 +50,8 @@ def test_pack_round_trip_and_damage(train_dir, tmp_path):
     assert sorted(p.name for p in packed_dir.iterdir()) == ["feats_stats.npz", "model.pt", "model.yaml", "tokens.txt"]
     packed = load_model(packed_dir)
     assert str(packed.arch) == ARCH and packed.tokens == TOKENS and packed.meta["trained_steps"] == 2
+    assert trained.weights == train_dir / "checkpoints" / "ckpt_00000002.pt"
+    assert packed.weights == packed_dir / "model.pt"
     for k, v in trained.model.state_dict().items():
         assert torch.equal(v, packed.model.state_dict()[k])
     assert np.allclose(packed.normalizer.denormalize(np.zeros(80)), -4.0)
@@ -72,6 +75,7 @@ def test_synthesizer_speaks_and_refuses_unknown_characters(train_dir):
         assert s.text_length == len(text) + 1 and s.attention.shape == (frames, s.text_length)
         assert 1 <= frames <= 2 * s.text_length + 10 and s.wav.dtype == np.float32
         assert len(s.wav) == (frames - 1) * 256 and np.abs(s.wav).max() == pytest.approx(0.95, abs=1e-3)
+        assert 0.0 <= s.dfr <= 1.0
     with pytest.raises(UnspeakableTextError, match="'ж'"):
         synth.encode("naïve жук")
     with pytest.raises(UnspeakableTextError, match="nothing to speak"):
@@ -96,6 +100,9 @@ def test_command_line(train_dir, tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+DFR = {"clean": 0.9, "repeat": 0.5, "skip": 0.4}  # stage 6's search-style DFR, as synth.json records it
+
+
 def _synth_dir(tmp_path, ref_wav):
     """Three utterances of 6 tokens + EOS: clean diagonal (then EOS), a jump back, and a skipped run."""
     d = tmp_path / "synth"
@@ -107,8 +114,8 @@ def _synth_dir(tmp_path, ref_wav):
         attn = np.zeros((len(path), 7), np.float32)
         attn[np.arange(len(path)), path] = 1.0
         np.save(d / "attention" / f"{utt}.npy", attn)
-        save_wav(d / f"{utt}.wav", ref_wav)
-        utts[utt] = {"frames": len(path), "text_length": 7, "stopped": utt != "skip"}
+        write_wav(d / f"{utt}.wav", ref_wav, 22050)
+        utts[utt] = {"frames": len(path), "text_length": 7, "stopped": utt != "skip", "dfr": DFR[utt]}
     (d / "synth.json").write_text(json.dumps({"utterances": utts}))
     return d
 
@@ -122,7 +129,8 @@ def test_evaluation_of_synthesized_output(tmp_path):
     (tmp_path / "feats.scp").write_text(f"clean {feats}\nrepeat {feats}\n")
     res = evaluate_synthesis(d, MelConfig(), EvalConfig(), tmp_path / "feats.scp")
     u = res["utterances"]
-    assert u["clean"] == {**u["clean"], "skips": [], "repeats": []} and u["clean"]["dfr"] == pytest.approx(1.0)
+    assert u["clean"] == {**u["clean"], "skips": [], "repeats": []}
+    assert {k: v["dfr"] for k, v in u.items()} == DFR and res["dfr"] == pytest.approx(0.6)  # read, not recomputed
     assert u["repeat"]["repeats"] and not u["repeat"]["skips"]
     assert u["skip"]["skips"] == [[2, 4]] and not u["skip"]["repeats"]
     assert (res["repeat_sentences"], res["skip_sentences"], res["error_sentences"]) == (1, 1, 2)
@@ -132,3 +140,8 @@ def test_evaluation_of_synthesized_output(tmp_path):
     assert "found" in table and "nao" in table and "66.7%" in table and "n/a" in table
     with pytest.raises(FileNotFoundError, match="run stage 6"):
         evaluate_synthesis(tmp_path / "none", MelConfig(), EvalConfig())
+    summary = json.loads((d / "synth.json").read_text())
+    del summary["utterances"]["skip"]["dfr"]  # written before stage 6 recorded it
+    (d / "synth.json").write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match="skip has no 'dfr'.*run stage 6 again"):
+        evaluate_synthesis(d, MelConfig(), EvalConfig())

@@ -126,4 +126,9 @@ def test_killed_search_resumes_to_the_same_result(tmp_path):
     assert [(q["key"], q["metrics"]) for q in a] == [(q["key"], q["metrics"]) for q in b] and len(a) == 8
     assert full["best_arch"] == resumed["best_arch"]
     lines = (tmp_path / "cut" / "best_archs.txt").read_text().splitlines()
-    assert lines[2].split()[-1] != "" and resumed["best_arch"] in lines[2]
+    rows = [line.split(maxsplit=5) for line in lines[2:]]  # rank, dfr, fr, pcr, query, architecture
+    assert [int(r[0]) for r in rows] == list(range(1, 9))  # all 8 architectures, ranked
+    dfrs = [float(r[1]) for r in rows]
+    assert dfrs == sorted(dfrs, reverse=True) and dfrs[0] == pytest.approx(resumed["best_dfr"], abs=1e-4)
+    assert rows[0][5] == resumed["best_arch"]
+    assert sorted(r[5] for r in rows) == sorted(q["arch"] for q in b)

@@ -95,6 +95,22 @@ def test_non_finite_steps_are_skipped_then_stop_the_run(tmp_path):
         stuck.train([bad])
 
 
+def test_a_non_finite_gradient_with_a_finite_loss_is_skipped_too(tmp_path):
+    torch.manual_seed(0)
+    trainer = Trainer(TTSModel(MODEL), _cfg(max_steps=4, image_every=0), tmp_path)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    hook = trainer.model.proj.weight.register_hook(lambda g: torch.full_like(g, float("inf")))
+    stats, _ = trainer.train_step(_data()[0])
+    assert torch.isfinite(stats["loss"]) and not torch.isfinite(stats["grad_norm"])
+    assert trainer.nonfinite_total == 1 and trainer.nonfinite_in_a_row == 1
+    assert all(torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
+    assert all(p.grad is None for p in trainer.model.parameters())  # the bad gradient does not leak into the next step
+    hook.remove()
+    trainer.train_step(_data()[0])
+    assert trainer.nonfinite_total == 1 and trainer.nonfinite_in_a_row == 0
+    assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
+
+
 def test_config_overrides_and_validation(tmp_path):
     cfg = load_config(TrainConfig, None, ["--loss.guided_attn_sigma", "0.3", "--lr", "1e-3", "--amp", "false"])
     assert cfg.loss.guided_attn_sigma == 0.3 and cfg.lr == 1e-3 and cfg.amp is False

@@ -13,6 +13,7 @@ import soundfile as sf
 import torch
 
 from speechnas.audio.functional import MelConfig, log_mel_spectrogram
+from speechnas.data import collate_tts
 
 CHARS = "abcdefghijklmnopqrstuvwxyz '.,?!-;:\""
 CHAR_IDS = {c: i + 2 for i, c in enumerate(CHARS)}
@@ -47,33 +48,16 @@ def load_clips(root: Path, count: int = 32, shortest: bool = True, ids=None) -> 
 
 
 def make_batch(items, mean: np.ndarray, std: np.ndarray) -> dict:
-    """A contract batch from ``(utt_id, tokens, raw log-mel)`` items (features normalised, zero-padded)."""
-    b = len(items)
-    lmax = max(len(t) for _, t, _ in items)
-    tmax = max(f.shape[0] for _, _, f in items)
-    text = torch.zeros(b, lmax, dtype=torch.long)
-    feats = torch.zeros(b, tmax, 80)
-    for i, (_, toks, f) in enumerate(items):
-        text[i, : len(toks)] = torch.tensor(toks)
-        feats[i, : f.shape[0]] = torch.from_numpy((f - mean) / std)
-    return {
-        "utt_ids": [u for u, _, _ in items],
-        "text": text,
-        "text_lengths": torch.tensor([len(t) for _, t, _ in items]),
-        "feats": feats,
-        "feats_lengths": torch.tensor([f.shape[0] for _, _, f in items]),
-    }
+    """A contract batch from ``(utt_id, tokens, raw log-mel)`` items (features normalised), via the real collate."""
+    return collate_tts([{"utt_id": u, "text": torch.tensor(toks, dtype=torch.long),
+                         "feats": torch.from_numpy(((f - mean) / std).astype(np.float32))} for u, toks, f in items])
 
 
 def random_batch(lengths_text, lengths_feats, vocab: int = VOCAB_SIZE, n_mels: int = 80, seed: int = 0) -> dict:
-    """A synthetic contract batch: random tokens ending in ``<eos>``, random features, zero padding."""
+    """A synthetic contract batch (via the real collate): random tokens ending in ``<eos>``, random features."""
     g = torch.Generator().manual_seed(seed)
-    b = len(lengths_text)
-    text = torch.zeros(b, max(lengths_text), dtype=torch.long)
-    feats = torch.zeros(b, max(lengths_feats), n_mels)
+    items = []
     for i, (lt, lf) in enumerate(zip(lengths_text, lengths_feats)):
-        text[i, : lt - 1] = torch.randint(2, vocab, (lt - 1,), generator=g)
-        text[i, lt - 1] = 1
-        feats[i, :lf] = torch.randn(lf, n_mels, generator=g)
-    return {"utt_ids": [f"utt{i}" for i in range(b)], "text": text, "text_lengths": torch.tensor(lengths_text),
-            "feats": feats, "feats_lengths": torch.tensor(lengths_feats)}
+        text = torch.cat([torch.randint(2, vocab, (lt - 1,), generator=g), torch.tensor([1])])
+        items.append({"utt_id": f"utt{i}", "text": text, "feats": torch.randn(lf, n_mels, generator=g)})
+    return collate_tts(items)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from speechnas.utils.checkpoint import find_latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from speechnas.utils.checkpoint import (checkpoint_step, find_latest_checkpoint, list_checkpoints, load_checkpoint,
+                                       save_checkpoint)
 from speechnas.utils.seed import seed_everything
 
 
@@ -65,7 +66,18 @@ def test_half_written_checkpoint_is_never_picked(tmp_path):
     # an interrupted writer leaves a temp file; a corrupt file with a final name is skipped too
     (tmp_path / ".ckpt_00000020.pt.abc.tmp").write_bytes(b"partial")
     (tmp_path / "ckpt_00000030.pt").write_bytes(b"\x00garbage")
+    # a checkpoint copied only in part (the end cut off) is not picked either
+    (tmp_path / "ckpt_00000040.pt").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     assert find_latest_checkpoint(tmp_path) == good
+    assert load_checkpoint(good, model=_build()[0])["step"] == 10
+
+
+def test_checkpoint_step_from_the_name(tmp_path):
+    model, _, _ = _build()
+    assert checkpoint_step(save_checkpoint(tmp_path, step=1234, model=model)) == 1234
+    assert checkpoint_step("x/ckpt_00000007.pt") == 7
+    with pytest.raises(ValueError, match="model.pt"):
+        checkpoint_step("x/model.pt")
 
 
 def test_keep_last_prunes_old(tmp_path):
