@@ -8,37 +8,25 @@ validation accuracy found so far. Prints a table, writes diagnostics.json and sp
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 from scipy.stats import spearmanr
 
 from speechnas.bin.nas_search import parse_seeds
-from speechnas.nas.benchmarks import build_nasbench201
-from speechnas.nas.grid import SearchConfig
 from speechnas.nas.run import run_search
-from speechnas.utils.config import load_config
+
 from speechnas.utils.io import atomic_write_json, atomic_write_with
+
+from nb201_args import nb201_parser, nb201_setup  # noqa: E402 (sibling script module)
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    shared = Path(os.environ.get("SPEECHNAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-    p.add_argument("--table", default=str(shared / "data/nasbench/nb201_cifar10.csv"),
-                   help="NAS-Bench-201 CSV (default: $SPEECHNAS_SHARED or ../shared, data/nasbench/nb201_cifar10.csv)")
-    p.add_argument("--config", default=str(Path(__file__).resolve().parents[2] / "recipes/nasbench201/conf/search.yaml"))
-    p.add_argument("--methods", default="seminas,nao")
-    p.add_argument("--seeds", default="0:3")
+    p = nb201_parser(__doc__, "seminas,nao")
     p.add_argument("--out-dir", required=True)
-    args, overrides = p.parse_known_args()
-    torch.set_num_threads(1)
-    cfg = load_config(SearchConfig, args.config, overrides)
-    space, evaluator = build_nasbench201(args.table)
+    args, cfg, space, evaluator = nb201_setup(p)
     cells = evaluator.archs()
     truth = np.array([evaluator.metric(c) for c in cells])
     best_cell = cells[int(truth.argmax())]

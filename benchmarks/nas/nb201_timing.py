@@ -5,35 +5,22 @@ that pays the one-time imports). Prints one line per method: mean / median / max
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from speechnas.bin.nas_search import parse_seeds
-from speechnas.nas.benchmarks import build_nasbench201
-from speechnas.nas.grid import SearchConfig
 from speechnas.nas.run import run_search
-from speechnas.utils.config import load_config
+
+from nb201_args import nb201_parser, nb201_setup  # noqa: E402 (sibling script module)
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    shared = Path(os.environ.get("SPEECHNAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-    p.add_argument("--table", default=str(shared / "data/nasbench/nb201_cifar10.csv"),
-                   help="NAS-Bench-201 CSV (default: $SPEECHNAS_SHARED or ../shared, data/nasbench/nb201_cifar10.csv)")
-    p.add_argument("--config", default=str(Path(__file__).resolve().parents[2] / "recipes/nasbench201/conf/search.yaml"))
-    p.add_argument("--methods", default="seminas,nao,seminas_re,re,random")
-    p.add_argument("--seeds", default="0:3")
+    p = nb201_parser(__doc__, "seminas,nao,seminas_re,re,random")
     p.add_argument("--budget", type=int, default=300)
-    args, overrides = p.parse_known_args()
-    torch.set_num_threads(1)
-    cfg = load_config(SearchConfig, args.config, overrides)
-    space, evaluator = build_nasbench201(args.table)
+    args, cfg, space, evaluator = nb201_setup(p)
     run_search(space, evaluator, "seminas", cfg.seminas, 35, 0, None)  # warm-up: lazy imports, first optimizer
     print(f"budget {args.budget}, seeds {args.seeds}, torch threads {torch.get_num_threads()}")
     for method in args.methods.split(","):
