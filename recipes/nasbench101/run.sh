@@ -6,7 +6,7 @@
 #   bash run.sh --nb101-file /data/nasbench_only108.tfrecord --conf conf/q2000.yaml --stage 1
 #   bash run.sh --demo true                                           # offline pipeline check on 321 real cells
 # Outputs (git-ignored): downloads/ (the file and its .cache.npz), data/nb101_demo.tfrecord (--demo true),
-# exp/<conf>/ : benchmark.json, <method>/seed<k>/{queries.jsonl,result.json,run.json,state.pt,best_so_far.png},
+# exp/<conf>/ : benchmark.json, <method>/seed<k>/{queries.jsonl,result.json,run.json,state.pt,best_so_far.png,tb/},
 # report.{json,txt,png}. Every stage skips finished work; re-running resumes interrupted searches.
 set -euo pipefail
 

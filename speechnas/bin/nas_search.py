@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from speechnas.nas.benchmarks import BENCHMARKS
+from speechnas.nas.benchmarks import BENCHMARKS, grid_builder
 from speechnas.nas.grid import SearchConfig, pending_jobs, run_grid
 from speechnas.utils.config import ConfigError, config_to_yaml, load_config
 from speechnas.utils.expdir import prepare_exp_dir
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nas_search: {e}", file=sys.stderr)
         return 2
     prepare_exp_dir(args.exp_dir, cfg)
-    run_grid(args.benchmark, args.table, cfg, methods, seeds, args.exp_dir, args.nj)
+    run_grid(grid_builder(args.benchmark, args.table), cfg, methods, seeds, args.exp_dir, args.nj)
     return 0
 
 

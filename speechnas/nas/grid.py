@@ -1,5 +1,13 @@
 """Many searches at once: methods x seeds on one benchmark, ``nj`` worker processes, resumable.
 
+The one grid runner of the toolkit (NAS-Bench-201 through :mod:`speechnas.bin.nas_search`, NAS-Bench-101 through
+:mod:`speechnas.bin.nasbench101_search`). A benchmark comes in as ``build(seed) -> (space, evaluator)``, a
+picklable callable (a module-level function or a :func:`functools.partial` of one) that every worker process
+calls once per job; what is expensive (a loaded table) it caches per process itself, e.g.
+:func:`speechnas.nas.benchmarks.grid_builder`. An optional picklable ``after(job, result)`` runs in the worker
+after each search run now (e.g. to write a benchmark's own per-run summary from the
+:class:`~speechnas.nas.run.SearchResult`).
+
 Each job writes ``<exp_dir>/<method>/seed<k>/`` through :func:`speechnas.nas.run.run_search`; a finished
 job is skipped on re-run and an interrupted one resumes from its last saved iteration. A job directory whose
 ``result.json`` records another method config, seed or budget is refused before anything runs. One run at
@@ -14,12 +22,14 @@ import multiprocessing as mp
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
+from speechnas.nas.evaluator import Evaluator
 from speechnas.nas.evolution import EvolutionConfig, SemiNASREConfig
 from speechnas.nas.random_search import RandomSearchConfig
-from speechnas.nas.run import STRATEGIES
+from speechnas.nas.run import STRATEGIES, SearchResult
 from speechnas.nas.seminas import SemiNASConfig, nao_config
+from speechnas.nas.space import SearchSpace
 from speechnas.utils.config import to_dict
 from speechnas.utils.progress import progress
 
@@ -50,16 +60,14 @@ def job_dir(exp_dir: str | Path, job: Job) -> Path:
     return Path(exp_dir) / job.method / f"seed{job.seed}"
 
 
-_WORKER: dict = {}
+Build = Callable[[int], tuple[SearchSpace, Evaluator]]  # seed -> (space, evaluator) of one job
+After = Callable[[Job, SearchResult], None]  # per job run now, in the worker, after run_search returned
 
 
-def _init_worker(benchmark: str, table: str) -> None:
+def _init_worker() -> None:
     import torch
 
-    from speechnas.nas.benchmarks import build_benchmark
-
     torch.set_num_threads(1)
-    _WORKER["bench"] = build_benchmark(benchmark, table)
     # one-time imports here (plotting, TensorBoard, and what torch loads lazily on the first optimizer step),
     # so that a run's wall time is its own work
     param = torch.zeros(1, requires_grad=True)
@@ -68,16 +76,18 @@ def _init_worker(benchmark: str, table: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
-    from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+    import torch.utils.tensorboard  # noqa: F401
 
 
-def _run_job(args: tuple[Job, SearchConfig, str]) -> tuple[Job, float, int]:
+def _run_job(args: tuple[Job, SearchConfig, str, Build, After | None]) -> tuple[Job, float, int]:
     from speechnas.nas.run import run_search
 
-    job, cfg, exp_dir = args
-    space, evaluator = _WORKER["bench"]
+    job, cfg, exp_dir, build, after = args
+    space, evaluator = build(job.seed)
     res = run_search(space, evaluator, job.method, getattr(cfg, job.method), cfg.budget, job.seed, job_dir(exp_dir, job),
                      tensorboard=cfg.tensorboard, save_every_s=cfg.save_every_s)
+    if after is not None:
+        after(job, res)
     return job, res.wall_s, res.budget.used
 
 
@@ -98,25 +108,29 @@ def job_meta(cfg: SearchConfig, job: Job) -> dict:
                                   "config": to_dict(getattr(cfg, job.method))}))
 
 
-def run_grid(benchmark: str, table: str | Path, cfg: SearchConfig, methods: Sequence[str], seeds: Sequence[int],
-             exp_dir: str | Path, nj: int = 1) -> list[tuple[Job, float, int]]:
-    """Run every (method, seed) job not finished yet; returns (job, wall seconds, queries) per job run now."""
+def run_grid(build: Build, cfg: SearchConfig, methods: Sequence[str], seeds: Sequence[int], exp_dir: str | Path,
+             nj: int = 1, after: After | None = None) -> list[tuple[Job, float, int]]:
+    """Run every (method, seed) job not finished yet; returns (job, wall seconds, queries) per job run now.
+
+    ``build(seed)`` gives a job's (space, evaluator) and ``after(job, result)`` runs after each job; with
+    ``nj > 1`` both are pickled into spawned workers, so they must be module-level (or partials of such).
+    """
     if nj < 1:
         raise ValueError(f"nj (parallel worker processes) must be at least 1, got {nj}")
     todo, finished = pending_jobs(cfg, methods, seeds, exp_dir)
     log.info("%d jobs, %d already finished, %d to run with %d worker(s)", len(todo) + finished, finished, len(todo), nj)
     out = []
     start = time.perf_counter()
-    args = [(j, cfg, str(exp_dir)) for j in todo]
+    args = [(j, cfg, str(exp_dir), build, after) for j in todo]
     bar = progress(total=len(todo), desc="searches", unit="run")
     nj = min(nj, len(todo))
     if nj == 0:
         results = iter(())
     elif nj == 1:
-        _init_worker(benchmark, str(table))
+        _init_worker()
         results = map(_run_job, args)
     else:
-        pool = mp.get_context("spawn").Pool(nj, initializer=_init_worker, initargs=(benchmark, str(table)))
+        pool = mp.get_context("spawn").Pool(nj, initializer=_init_worker)
         results = pool.imap_unordered(_run_job, args)
     try:
         for job, wall, used in results:

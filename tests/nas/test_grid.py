@@ -9,6 +9,7 @@ import yaml
 
 from conftest import REPO, shared_path
 from speechnas.bin import nas_search
+from speechnas.nas.benchmarks import grid_builder
 from speechnas.nas.grid import Job, SearchConfig, job_dir, pending_jobs, run_grid
 from speechnas.nas.report import summarize
 from speechnas.utils.config import load_config, to_dict
@@ -56,7 +57,9 @@ def test_grid_refuses_unknown_methods_and_no_workers(tmp_path):
         with pytest.raises(ValueError, match=f"unknown search method.*{bad}.*choose from"):
             pending_jobs(SearchConfig(), ["re", bad], [0], tmp_path)
     with pytest.raises(ValueError, match="nj .* at least 1, got 0"):
-        run_grid("nasbench201", tmp_path / "t.csv", SearchConfig(), ["re"], [0], tmp_path, nj=0)
+        run_grid(grid_builder("nasbench201", tmp_path / "t.csv"), SearchConfig(), ["re"], [0], tmp_path, nj=0)
+    with pytest.raises(ValueError, match="unknown benchmark 'nb999'"):
+        grid_builder("nb999", tmp_path / "t.csv")
     assert nas_search.main(["--table", "x.csv", "--exp-dir", str(tmp_path / "e"), "--methods", "re,budget"]) == 2
     assert not (tmp_path / "e").exists()
 

@@ -56,5 +56,8 @@ def test_demo_recipe_stages_0_to_3(tmp_path):
     assert run["queries"] == 16 and run["epochs_spent"] == 16 * 108 and run["simulated_training_time_s"] > 0
     text = (exp / "report.txt").read_text()
     assert (exp / "report.png").stat().st_size > 1000 and "regret against" in text and "median rank" in text
+    again = subprocess.run(cmd + ["--stage", "2", "--stop-stage", "2"], env=env, capture_output=True, text=True,
+                           timeout=600)  # the core grid runner skips finished runs (config checked)
+    assert again.returncode == 0 and "0 runs done now, 2 finished before" in again.stdout, again.stdout + again.stderr
     with pytest.raises(subprocess.CalledProcessError):  # a bad option fails with its name
         subprocess.run(["bash", str(RECIPE / "run.sh"), "--no-such-option", "1"], check=True, capture_output=True)

@@ -1,21 +1,19 @@
-"""The NAS-Bench-101 experiment: its config schema and the method x seed runs (in parallel processes).
+"""The NAS-Bench-101 experiment: its config schema and what the core grid runner needs to run it.
 
-Each run goes through the core's :func:`~speechnas.nas.run.run_search` (budget, resume, queries.jsonl,
-result.json) into ``<exp_dir>/<method>/seed<k>/`` and adds ``run.json`` with the benchmark's
-counters (unique hashes, simulated training time and epochs, all from the run's Budget) and the found cell.
+The method x seed runs go through :func:`speechnas.nas.grid.run_grid` (parallel processes, finished runs
+skipped, interrupted ones resumed) with :func:`build_run` as its ``build(seed)`` and :func:`write_run_json` as its
+``after`` hook. Each run writes the core's ``queries.jsonl``/``result.json`` into ``<exp_dir>/<method>/seed<k>/``
+and adds ``run.json`` with the benchmark's counters (unique hashes, simulated training time and epochs, all from
+the run's Budget) and the found cell.
 """
 from __future__ import annotations
 
 import logging
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
-from pathlib import Path
 
-from speechnas.nas.evolution import EvolutionConfig, SemiNASREConfig
-from speechnas.nas.random_search import RandomSearchConfig
-from speechnas.nas.seminas import SemiNASConfig, nao_config
+from speechnas.nas.grid import Job, SearchConfig
+from speechnas.nas.run import SearchResult
+from speechnas.nas.seminas import SemiNASConfig
 
 log = logging.getLogger(__name__)
 
@@ -38,24 +36,36 @@ class ReportConfig:
 
 
 @dataclass
-class ExperimentConfig:
-    budget: int = 300  # unique cells (hashes) queried per run
+class ExperimentConfig(SearchConfig):
+    """The core's :class:`~speechnas.nas.grid.SearchConfig` (budget in unique hashes, one section per method)
+    plus the runs to make, the benchmark file and the report."""
+
     methods: list[str] = field(default_factory=lambda: ["seminas", "nao", "re", "random"])
     seeds: int = 10  # runs per method: seeds first_seed .. first_seed + seeds - 1
     first_seed: int = 0
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     seminas: SemiNASConfig = field(default_factory=lambda: SemiNASConfig(unlabelled=10_000))  # never the whole 423k
-    nao: SemiNASConfig = field(default_factory=nao_config)
-    re: EvolutionConfig = field(default_factory=EvolutionConfig)
-    random: RandomSearchConfig = field(default_factory=RandomSearchConfig)
-    seminas_re: SemiNASREConfig = field(default_factory=SemiNASREConfig)
+
+    def seed_list(self) -> list[int]:
+        return list(range(self.first_seed, self.first_seed + self.seeds))
 
 
 def load_benchmark(cfg: BenchmarkConfig):
     from speechnas.nas.nasbench101.benchmark import NasBench101
 
     return NasBench101.load(cfg.file, cfg.cache or None)
+
+
+_LOADED: dict = {}  # per process: (file, cache) -> NasBench101
+
+
+def cached_benchmark(cfg: BenchmarkConfig):
+    """:func:`load_benchmark` once per process and file: the runs of one grid worker share the loaded table."""
+    key = (cfg.file, cfg.cache)
+    if key not in _LOADED:
+        _LOADED[key] = load_benchmark(cfg)
+    return _LOADED[key]
 
 
 def build_space(cfg: BenchmarkConfig, bench):
@@ -67,65 +77,31 @@ def build_space(cfg: BenchmarkConfig, bench):
                                    sampling=cfg.sampling)
 
 
-def run_one(cfg: ExperimentConfig, method: str, seed: int, exp_dir: str | Path) -> dict:
-    """One search; returns (and writes) ``run.json``. Re-running resumes or reloads a finished run."""
-    import torch
-
+def build_run(cfg: BenchmarkConfig, seed: int):
+    """The grid's ``build(seed)`` (pass ``functools.partial(build_run, cfg.benchmark)``): the process's loaded
+    benchmark, a fresh space and an evaluator drawing repeats with its own generator (seed + 1,000,003)."""
     from speechnas.nas.evaluators.nasbench101 import NasBench101Evaluator
-    from speechnas.nas.run import run_search
+
+    bench = cached_benchmark(cfg)
+    return build_space(cfg, bench), NasBench101Evaluator(bench, seed=seed + 1_000_003, epochs=cfg.epochs)
+
+
+def write_run_json(cfg: BenchmarkConfig, job: Job, res: SearchResult) -> dict:
+    """The grid's ``after`` hook (``functools.partial(write_run_json, cfg.benchmark)``): writes and returns
+    ``run.json`` of a run that just ran (or reloaded as finished)."""
     from speechnas.utils.io import atomic_write_json
 
-    torch.set_num_threads(1)
-    if method not in ("seminas", "nao", "re", "random", "seminas_re"):
-        raise ValueError(f"unknown method {method!r}; choose from seminas, nao, re, random, seminas_re")
-    bench = load_benchmark(cfg.benchmark)
-    space = build_space(cfg.benchmark, bench)
-    evaluator = NasBench101Evaluator(bench, seed=seed + 1_000_003, epochs=cfg.benchmark.epochs)
-    out = Path(exp_dir) / method / f"seed{seed}"
-    res = run_search(space, evaluator, method, getattr(cfg, method), cfg.budget, seed, out)
-    best = res.budget.best()
+    bench = cached_benchmark(cfg)
+    budget = res.budget
+    best = budget.best()
     row = bench.row_of_hash(best.key) if best is not None else None
     summary = {
         # the official budget counters: unique hashes queried, their simulated training time and epochs
-        "method": method, "seed": seed, "queries": res.budget.used, "budget": cfg.budget,
-        "simulated_training_time_s": res.budget.total_cost, "epochs_spent": res.budget.used * evaluator.epochs,
+        "method": job.method, "seed": job.seed, "queries": budget.used, "budget": budget.budget,
+        "simulated_training_time_s": budget.total_cost, "epochs_spent": budget.used * cfg.epochs,
         "wall_s": res.wall_s, "best_hash": best.key if best else None,
         "best_valid_acc": best.metrics["valid_acc"] if best else None,
-        "best_cell": space.to_str(bench.cell(row)) if row is not None else None,
+        "best_cell": budget.space.to_str(bench.cell(row)) if row is not None else None,
     }
-    atomic_write_json(out / "run.json", summary)
+    atomic_write_json(res.out_dir / "run.json", summary)
     return summary
-
-
-def _job(args) -> tuple[str, int, dict | None, str | None]:
-    cfg, method, seed, exp_dir = args
-    try:
-        return method, seed, run_one(cfg, method, seed, exp_dir), None
-    except Exception:  # reported by the parent, the other runs go on
-        return method, seed, None, traceback.format_exc()
-
-
-def run_all(cfg: ExperimentConfig, exp_dir: str | Path, nj: int = 1, methods: list[str] | None = None) -> list[dict]:
-    """Every method x seed; ``nj`` runs at a time in separate processes. Raises after all ran if any failed."""
-    load_benchmark(cfg.benchmark)  # build the cache once, before the workers read it
-    jobs = [(cfg, m, s, str(exp_dir)) for m in (methods or cfg.methods)
-            for s in range(cfg.first_seed, cfg.first_seed + cfg.seeds)]
-    done, failed = [], []
-    if nj <= 1:
-        results = map(_job, jobs)
-    else:
-        pool = ProcessPoolExecutor(max_workers=nj, mp_context=get_context("spawn"))
-        results = (f.result() for f in as_completed([pool.submit(_job, j) for j in jobs]))
-    for method, seed, summary, error in results:
-        if error:
-            log.error("%s seed %d failed:\n%s", method, seed, error)
-            failed.append(f"{method}/seed{seed}")
-        else:
-            log.info("%s seed %d: %d queries, best valid %.2f", method, seed, summary["queries"],
-                     summary["best_valid_acc"])
-            done.append(summary)
-    if nj > 1:
-        pool.shutdown()
-    if failed:
-        raise RuntimeError(f"{len(failed)} of {len(jobs)} runs failed: {', '.join(failed)} (see the log above)")
-    return done
