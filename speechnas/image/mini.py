@@ -2,8 +2,8 @@
 ``train/<wnid>/*.JPEG``, ``val/<wnid>/*.JPEG`` layout, so every stage of the recipe runs the real loading path.
 
 Each class is a kind of shape (disc, square, triangle, ring, cross, stripes) in a random colour, size, position and
-rotation, on a random two-colour gradient background with noise and a few small distractor blobs; shape, not
-colour, tells the classes apart, so a network has to learn something. Every image comes from a numpy generator
+rotation, on a gentle gradient background (light under a dark shape, dark under a light one) with noise and a few
+small distractor dots; shape, not colour, tells the classes apart, so a network has to learn something. Every image comes from a numpy generator
 seeded with ``(seed, split, class, index)``: the same settings give identical files. The set is built in a temporary
 folder and renamed into place, with ``mini.json`` (its settings) written last; a finished set is not rebuilt.
 """
@@ -53,24 +53,23 @@ def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(0, 256, size=3))
 
 
-def _far_colour(rng: np.random.Generator, other: np.ndarray) -> tuple[int, int, int]:
-    """A random colour at least some distance from ``other`` (so the shape is visible)."""
-    for _ in range(50):
-        c = rng.integers(0, 256, size=3)
-        if np.abs(c - other).sum() > 180:
-            break
-    return tuple(int(v) for v in c)
+def _contrasting(rng: np.random.Generator, light_background: bool) -> tuple[int, int, int]:
+    """A random colour on the other side of mid-grey from the background (so the shape stands out)."""
+    lo, hi = (0, 100) if light_background else (156, 256)
+    return tuple(int(v) for v in rng.integers(lo, hi, size=3))
 
 
-def _background(rng: np.random.Generator, size: int) -> tuple[Image.Image, np.ndarray]:
-    a, b = rng.integers(0, 256, size=3), rng.integers(0, 256, size=3)
+def _background(rng: np.random.Generator, size: int, light: bool) -> Image.Image:
+    """A gentle two-colour gradient, light or dark, with pixel noise."""
+    lo, hi = (150, 256) if light else (0, 106)
+    a, b = rng.integers(lo, hi, size=3), rng.integers(lo, hi, size=3)
     angle = rng.uniform(0, 2 * math.pi)
     yy, xx = np.mgrid[0:size, 0:size] / max(size - 1, 1)
     t = (np.cos(angle) * xx + np.sin(angle) * yy)
     t = (t - t.min()) / max(t.max() - t.min(), 1e-6)
     img = a[None, None] * (1 - t[..., None]) + b[None, None] * t[..., None]
-    img = img + rng.normal(0, 12, size=img.shape)
-    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)), (a + b) / 2
+    img = img + rng.normal(0, 8, size=img.shape)
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
 
 
 def _rotated(points: np.ndarray, angle: float, centre: np.ndarray) -> list[tuple[float, float]]:
@@ -79,7 +78,7 @@ def _rotated(points: np.ndarray, angle: float, centre: np.ndarray) -> list[tuple
 
 
 def _shape(draw: ImageDraw.ImageDraw, kind: str, rng: np.random.Generator, size: int, colour) -> None:
-    r = rng.uniform(0.18, 0.36) * size
+    r = rng.uniform(0.24, 0.4) * size
     centre = rng.uniform(r + 2, size - r - 2, size=2)
     angle = rng.uniform(0, 2 * math.pi)
     cx, cy = centre
@@ -108,15 +107,16 @@ def _shape(draw: ImageDraw.ImageDraw, kind: str, rng: np.random.Generator, size:
 
 
 def draw_image(kind: str, rng: np.random.Generator, size: int) -> Image.Image:
-    """One RGB image of class ``kind``: background, distractor blobs, the shape, a slight blur."""
-    img, mean_bg = _background(rng, size)
+    """One RGB image of class ``kind``: background, a few small distractor dots, the shape, a slight blur."""
+    light = bool(rng.integers(2))
+    img = _background(rng, size, light)
     draw = ImageDraw.Draw(img)
-    for _ in range(int(rng.integers(0, 4))):  # small blobs that belong to no class
+    for _ in range(int(rng.integers(0, 3))):  # small dots that belong to no class
         x, y = rng.uniform(0, size, size=2)
-        s = rng.uniform(1.5, 0.06 * size + 2)
+        s = rng.uniform(1.0, 0.03 * size + 1)
         draw.ellipse([x - s, y - s, x + s, y + s], fill=_colour(rng))
-    _shape(draw, kind, rng, size, _far_colour(rng, mean_bg))
-    return img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.0, 0.8))))
+    _shape(draw, kind, rng, size, _contrasting(rng, light))
+    return img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.0, 0.6))))
 
 
 def jpeg_bytes(img: Image.Image, quality: int) -> bytes:
