@@ -80,23 +80,34 @@ def to_input(images: torch.Tensor, device: torch.device, channels_last: bool = F
 
 
 class Samples(Dataset):
-    """``(path, label)`` pairs with a loader and a transform: ``dataset[i] -> (uint8 image, label)``."""
+    """``(path, label)`` pairs with a loader and a transform: ``dataset[i] -> (uint8 image, label)``.
 
-    def __init__(self, samples: Sequence[tuple[str, int]], transform: Callable, decoder: Decoder = "pil"):
+    ``dataset[(i, epoch)]`` (what :class:`EpochBatchSampler` asks for) draws the random transform from a generator
+    seeded with ``(seed, epoch, i)``, so an image's augmentation does not depend on the number of loader processes,
+    on what ran before, or on a resume.
+    """
+
+    def __init__(self, samples: Sequence[tuple[str, int]], transform: Callable, decoder: Decoder = "pil",
+                 seed: int = 0):
         if decoder not in LOADERS:
             raise ValueError(f"unknown decoder {decoder!r}; choose one of {sorted(LOADERS)}")
-        self.samples, self.transform, self.loader = list(samples), transform, LOADERS[decoder]
+        self.samples, self.transform, self.loader, self.seed = list(samples), transform, LOADERS[decoder], int(seed)
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[torch.Tensor, int]:
+        i, epoch = key if isinstance(key, tuple) else (key, None)
         path, label = self.samples[i]
         try:
             img = self.loader(path)
         except Exception as e:  # a corrupt or unreadable file: name it
             raise RuntimeError(f"cannot read image {path}: {e}") from e
-        return self.transform(img), label
+        if epoch is None:
+            return self.transform(img), label
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed((self.seed * 1_000_003 + epoch) * 1_000_000_007 + i)
+            return self.transform(img), label
 
 
 def scan(folder: str | Path) -> datasets.ImageFolder:
@@ -189,7 +200,8 @@ def load_split(split_file: str | Path) -> SplitData:
 
 class EpochBatchSampler:
     """Batches of one rank for one epoch: a seeded permutation of the whole set (``(seed, epoch)``), cut into global
-    batches of ``batch_size * world`` (the incomplete last one dropped), this rank's slice of each.
+    batches of ``batch_size * world`` (the incomplete last one dropped), this rank's slice of each, as
+    ``(index, epoch)`` keys of :class:`Samples`.
 
     ``set_epoch(e)`` picks the order; ``set_start(b)`` skips the first ``b`` batches of the next pass without loading
     them (exact resume inside an epoch).
@@ -216,17 +228,18 @@ class EpochBatchSampler:
         start, self.start = self.start, 0
         for b in range(start, len(self)):
             chunk = order[b * g:(b + 1) * g]
-            yield chunk[self.rank * self.batch_size:(self.rank + 1) * self.batch_size].tolist()
+            yield [(i, self.epoch) for i in chunk[self.rank * self.batch_size:(self.rank + 1) * self.batch_size].tolist()]
 
 
 def train_loader(samples: Sequence[tuple[str, int]], cfg: DataConfig, batch_size: int, seed: int, rank: int = 0,
                  world: int = 1, workers: int | None = None) -> DataLoader:
-    """Training batches (uint8 images, labels) of one rank; ``batch_size`` is per rank."""
+    """Training batches (uint8 images, labels) of one rank; ``batch_size`` is per rank. Order and augmentation come
+    from ``seed`` alone (the loader has its own generator, so making an iterator leaves the global RNG alone)."""
     workers = cfg.workers if workers is None else workers
     sampler = EpochBatchSampler(len(samples), batch_size, seed, rank, world)
-    return DataLoader(Samples(samples, train_transform(cfg), cfg.decoder), batch_sampler=sampler, num_workers=workers,
-                      pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
-                      prefetch_factor=4 if workers > 0 else None)
+    return DataLoader(Samples(samples, train_transform(cfg), cfg.decoder, seed), batch_sampler=sampler,
+                      num_workers=workers, pin_memory=torch.cuda.is_available(), persistent_workers=workers > 0,
+                      prefetch_factor=4 if workers > 0 else None, generator=torch.Generator().manual_seed(seed))
 
 
 def fixed_batches(samples: Sequence[tuple[str, int]], cfg: DataConfig, batch_size: int,

@@ -108,6 +108,9 @@ class ImageRecipeConfig:
         if s.holdout_images > self.split.holdout:
             raise ValueError(f"config key 'search.score.holdout_images' ({s.holdout_images}) is more than the "
                              f"{self.split.holdout} held-out images (split.holdout)")
+        if self.supernet.train.schedule == "cosine":
+            raise ValueError("config key 'supernet.train.schedule': cosine needs the run's length in advance, which a "
+                             "search that keeps training the supernet does not have; use step or constant")
         if self.supernet.model.dropout != 0.0:
             raise ValueError("config key 'supernet.model.dropout': the supernet is trained without dropout (0.0)")
 

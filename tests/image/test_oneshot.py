@@ -1,0 +1,131 @@
+"""The one-shot task the shared search loop drives: training paths, scoring, exact resume; the temporary driver."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from speechnas.image.data import make_split
+from speechnas.image.oneshot_driver import run_oneshot_search
+from speechnas.image.recipe import build_task, search_space
+from speechnas.image.recipe_config import load_recipe_config
+from speechnas.image.space import parse_arch
+from speechnas.nas.seminas import SemiNASConfig
+from speechnas.nas.budget import Budget
+from speechnas.nas.controller import ControllerConfig
+from speechnas.nas.evaluator import FunctionalEvaluator
+from speechnas.nas.strategy import Strategy
+from speechnas.utils.config import to_dict
+
+from conftest import TINY
+
+SETTINGS = {
+    "data": {"image_size": 32, "crop_scale_min": 0.5, "workers": 0},
+    "split": {"holdout": 16},
+    "supernet": {"model": {"widths": to_dict(TINY)},
+                 "train": {"batch_size": 16, "lr": 0.1, "max_steps": 4, "device": "cpu", "log_every": 4, "save_every": 4}},
+    "search": {"score": {"holdout_images": 16, "recalibration_images": 32, "batch_size": 16}},
+}
+
+
+@pytest.fixture
+def setup(mini_root, tmp_path):
+    (tmp_path / "conf.yaml").write_text(yaml.safe_dump(SETTINGS))
+    cfg = load_recipe_config(str(tmp_path / "conf.yaml"))
+    make_split(mini_root, cfg.split.holdout, 0, tmp_path / "data" / "split.json")
+    space = search_space(cfg)
+    rng = np.random.default_rng(0)
+    pool = [space.sample(rng) for _ in range(4)]
+    stage1 = build_task(cfg, tmp_path / "data", tmp_path / "stage1", pool)
+    stage1.trainer.train(stage1.train_loader)  # 4 steps: the "finished supernet"
+    start = stage1.trainer.ckpt_dir / "ckpt_00000004.pt"
+    return cfg, tmp_path, space, pool, start
+
+
+def _task(setup, name):
+    cfg, tmp, space, pool, start = setup
+    task = build_task(cfg, tmp / "data", tmp / name, pool)
+    task.start_from(start)
+    return task
+
+
+def _weights(task):
+    return {k: v.clone() for k, v in task.trainer.model.state_dict().items()}
+
+
+def test_train_paths_trains_only_those_paths(setup):
+    task = _task(setup, "a")
+    before = _weights(task)
+    archs = [parse_arch("1 7 7 7 2 7 7 7 3 7 7 7 4 7 7 7 5 7 7 7 6"), parse_arch("1 1 7 7 2 2 7 7 3 3 7 7 4 4 7 7 5 5 7 7 6")]
+    task.train_paths(archs, 6)
+    assert task.step == 10
+    after = task.trainer.model.state_dict()
+    used = {(pos, t) for a in archs for pos, t in enumerate(a.ops) if t != 7}
+    for key, value in after.items():
+        parts = key.split(".")
+        if parts[0] == "blocks" and "num_batches_tracked" not in key:
+            changed = not torch.equal(value, before[key])
+            assert changed == ((int(parts[1]), int(parts[2]) + 1) in used), key
+    assert task.checkpoint.parent.name == "pinned" and task.checkpoint.name == "ckpt_00000010.pt"
+
+
+def test_score_is_deterministic_and_leaves_the_supernet_alone(setup):
+    task = _task(setup, "a")
+    cfg, _, space, pool, _ = setup
+    before = _weights(task)
+    first = task.score(pool)
+    assert [sorted(m) for m in first] == [sorted(["top1", "top5", "loss", "score_s", "madds", "params",
+                                                  "madds_search_widths", "supernet_step"])] * 4
+    for m, arch in zip(first, pool):
+        assert 0 <= m["top1"] <= 1 and m["score_s"] > 0 and m["madds"] == space.cost(arch).madds < 600e6
+    again = task.score(pool[::-1])[::-1]
+    assert [m["top1"] for m in again] == [m["top1"] for m in first]
+    assert [m["loss"] for m in again] == [m["loss"] for m in first]
+    assert all(torch.equal(v, before[k]) for k, v in task.trainer.model.state_dict().items())
+    task.recalibration = None  # the official scoring: the supernet's running statistics
+    assert [m["loss"] for m in task.score(pool)] != [m["loss"] for m in first]
+
+
+def test_state_dict_resume_and_a_killed_training_continue_exactly(setup):
+    archs = setup[3][:2]
+    a = _task(setup, "a")
+    a.train_paths(archs, 4)
+    state = a.state_dict()
+    a.train_paths(archs, 8)
+    want = _weights(a)
+    # a fresh task restores the saved state and repeats the second call
+    b = _task(setup, "b_from_state")
+    b.load_state_dict(json.loads(json.dumps(state)))
+    assert b.step == 8
+    b.train_paths(archs, 8)
+    assert all(torch.equal(v, want[k]) for k, v in b.trainer.model.state_dict().items())
+    # a training killed after its checkpoint at step 12 (of 4..16) and called again continues from there
+    c = _task(setup, "c")
+    c.train_paths(archs, 4)
+    c.sampler.pool = list(archs)
+    c.trainer.train(c.train_loader, max_steps=12)
+    d = _task(setup, "c")
+    d.load_state_dict(c.state_dict() | {"step": 8, "checkpoint": str(c.checkpoint)})
+    d.train_paths(archs, 8)
+    assert "resumed from" in "".join(open(d.trainer.exp_dir / "meta.json").read()) or d.step == 16
+    assert all(torch.equal(v, want[k]) for k, v in d.trainer.model.state_dict().items())
+
+
+def test_driver_search_keeps_every_query_under_the_limit(setup):
+    cfg, tmp, space, _, _ = setup
+    pool = Strategy(space, None, cfg.search.seed).sample_new(Budget(space, FunctionalEvaluator(list), 10), 4)
+    task = _task(setup, "search")
+    sem = SemiNASConfig(initial=4, new_per_iteration=3, top_k=4, iterations=2, unlabelled=30, pretrain_epochs=20,
+                        train_epochs=5, controller=ControllerConfig(hidden_size=8, mlp_hidden=8))
+    summary = run_oneshot_search(space, task, "seminas", sem, 10, cfg.search.seed, tmp / "out", pool, 3)
+    queries = [json.loads(x) for x in (tmp / "out" / "queries.jsonl").read_text().splitlines()]
+    assert len(queries) == 10 and summary["queries"] == 10 and summary["all_under_limit"]
+    assert all(q["metrics"]["madds"] < 600e6 for q in queries)
+    assert all(space.cost(parse_arch(q["arch"])).madds == q["metrics"]["madds"] for q in queries)
+    assert [q["arch"] for q in queries[:4]] == [str(a) for a in pool]  # the supernet's pool is scored first
+    assert task.step == 4 + 2 * 3 and summary["supernet_step"] == 10
+    assert sorted(p.name for p in (tmp / "search" / "pinned").glob("*.pt")) == ["ckpt_00000010.pt"]
+    assert json.loads((tmp / "out" / "result.json").read_text())["finished"]
