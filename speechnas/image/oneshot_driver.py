@@ -58,8 +58,9 @@ class OneShotEvaluator:
             self.trained |= {self.space.key(a) for a in new}
         step = self.task.step
         todo = [a for a in archs if (self.space.key(a), step) not in self.cache]
-        for arch, metrics in zip(todo, self.task.score(todo) if todo else []):
-            rec = {"key": self.space.key(arch), "arch": str(arch), "supernet_step": step, "metrics": metrics}
+        for arch in todo:  # one at a time, each kept at once: a kill loses at most the one being scored
+            rec = {"key": self.space.key(arch), "arch": str(arch), "supernet_step": step,
+                   "metrics": self.task.score([arch])[0]}
             with open(self.cache_path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(rec) + "\n")
                 f.flush()
