@@ -121,9 +121,8 @@ def scan(folder: str | Path) -> datasets.ImageFolder:
         raise FileNotFoundError(f"{folder}: {e}") from e
 
 
-def check_image_folder(root: str | Path) -> dict:
-    """Check ``root/train`` and ``root/val`` (same classes, no empty class); returns classes and counts."""
-    root = Path(root)
+def _scan_folder(root: Path) -> tuple[datasets.ImageFolder, dict]:
+    """Scan ``root/train`` and ``root/val`` once; check they have the same classes and no empty class."""
     train, val = scan(root / "train"), scan(root / "val")
     if train.classes != val.classes:
         only_train = sorted(set(train.classes) - set(val.classes))[:5]
@@ -131,8 +130,13 @@ def check_image_folder(root: str | Path) -> dict:
         raise ValueError(f"{root}: train/ and val/ have different classes (only in train: {only_train}, only in "
                          f"val: {only_val})")
     counts = np.bincount([y for _, y in train.samples], minlength=len(train.classes))
-    return {"root": str(root), "classes": train.classes, "train_images": len(train.samples),
-            "val_images": len(val.samples), "min_train_per_class": int(counts.min())}
+    return train, {"root": str(root), "classes": train.classes, "train_images": len(train.samples),
+                   "val_images": len(val.samples), "min_train_per_class": int(counts.min())}
+
+
+def check_image_folder(root: str | Path) -> dict:
+    """Check ``root/train`` and ``root/val`` (same classes, no empty class); returns classes and counts."""
+    return _scan_folder(Path(root))[1]
 
 
 def _rel(path: str, base: Path) -> str:
@@ -144,8 +148,7 @@ def make_split(root: str | Path, holdout: int, seed: int, out: str | Path) -> di
 
     An existing ``out`` made with the same root, size, seed and file list is kept; another is an error."""
     root, out = Path(root), Path(out)
-    info = check_image_folder(root)
-    train = scan(root / "train")
+    train, info = _scan_folder(root)
     if not 0 < holdout < len(train.samples):
         raise ValueError(f"held-out size {holdout} must be between 1 and the {len(train.samples)} training images - 1")
     base = root / "train"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speechnas.image.data import check_image_folder, eval_loader, fixed_batches, load_split, make_split, train_loader
+from speechnas.image.data import eval_loader, fixed_batches, load_split, make_split, train_loader
 from speechnas.image.evaluate import evaluate
 from speechnas.image.export import export_model, load_model, model_meta
 from speechnas.image.flops import CostTable
@@ -77,9 +77,10 @@ def data_stage(cfg: ImageRecipeConfig, data_dir: str | Path, imagenet_dir: str |
         root = Path(imagenet_dir)
     else:
         raise ValueError("stage 0 needs --imagenet-dir (train/<wnid>/*.JPEG and val/<wnid>/) or --mini true")
-    info = check_image_folder(root)
     split = make_split(root, cfg.split.holdout, cfg.split.seed, data_dir / "split.json")
-    info.update(holdout=split["holdout"], train_subset=split["train_images"] - split["holdout"], classes=len(info["classes"]))
+    info = {"root": str(root), "classes": len(split["classes"]), "train_images": split["train_images"],
+            "val_images": split["val_images"], "holdout": split["holdout"],
+            "train_subset": split["train_images"] - split["holdout"]}
     atomic_write_json(data_dir / "data.json", info)
     log.info("stage 0: %d classes, %d training images (%d held out), %d validation images", info["classes"],
              info["train_images"], info["holdout"], info["val_images"])
