@@ -3,7 +3,8 @@ with and without batch-norm recalibration) and the accuracy of the same architec
 
 The supernet trains single-path, uniformly over ``--archs`` random architectures under the 600M limit (as stage 1
 does with the search's initial pool); each architecture is then scored both ways on the held-out images, and trained
-from scratch at the same widths for ``--standalone-steps`` steps and evaluated on ``val/``.
+from scratch at the same widths for ``--standalone-steps`` steps and evaluated on ``val/``. Resumable: the supernet
+checkpoint and each finished architecture's row (``<work-dir>/rows.jsonl``) are kept; a re-run does only the rest.
 
     nice -n 10 .venv/bin/python benchmarks/image/spearman_mini.py [--archs 12] [--supernet-steps 600] \\
         [--standalone-steps 300] [--work-dir /tmp/spearman_mini]
@@ -11,6 +12,7 @@ from scratch at the same widths for ``--standalone-steps`` steps and evaluated o
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -72,10 +74,16 @@ def main() -> None:
     sup = ImageTrainer(SuperNet(NetConfig(WIDTHS, n_cls)), cfg(args.supernet_steps, "step"),
                        args.work_dir / "supernet", PathSampler(archs, args.seed))
     t0 = time.perf_counter()
+    sup.resume()  # a finished supernet of an earlier run is kept; train() then has nothing left to do
     sup.train(train_loader(split.train, data, args.batch, args.seed))
     supernet_s = time.perf_counter() - t0
+    rows_file = args.work_dir / "rows.jsonl"
+    done = {r["arch"]: r for r in map(json.loads, rows_file.read_text().splitlines())} if rows_file.is_file() else {}
     rows = []
     for i, arch in enumerate(archs):
+        if str(arch) in done:
+            rows.append(done[str(arch)])
+            continue
         with_bn = score_path(sup.model, arch, holdout, recal, device)
         without = score_path(sup.model, arch, holdout, None, device)
         torch.manual_seed(args.seed)
@@ -89,6 +97,8 @@ def main() -> None:
                      "supernet_loss_no_recal": without["loss"], "score_s_recal": round(with_bn["score_s"], 3),
                      "score_s_no_recal": round(without["score_s"], 3), "standalone_val_top1": acc["top1"],
                      "standalone_train_s": round(time.perf_counter() - t0, 1)})
+        with open(rows_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rows[-1]) + "\n")
         print(rows[-1], flush=True)
     truth = [r["standalone_val_top1"] for r in rows]
 

@@ -76,7 +76,7 @@ def data_stage(cfg: ImageRecipeConfig, data_dir: str | Path, imagenet_dir: str |
     elif imagenet_dir:
         root = Path(imagenet_dir)
     else:
-        raise ValueError("stage 0 needs --imagenet-dir (train/<wnid>/*.JPEG and val/<wnid>/) or --mini true")
+        raise ValueError("needs --imagenet-dir (a folder with train/<wnid>/*.JPEG and val/<wnid>/) or --mini true")
     split = make_split(root, cfg.split.holdout, cfg.split.seed, data_dir / "split.json")
     info = {"root": str(root), "classes": len(split["classes"]), "train_images": split["train_images"],
             "val_images": split["val_images"], "holdout": split["holdout"],
