@@ -9,6 +9,7 @@ Layout (``<prefix>`` is the setting, ``mini_<setting>`` on the built-in corpus):
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -17,12 +18,13 @@ from pathlib import Path
 from speechnas.data.config import DataConfig
 from speechnas.data.corpus import hard_sentences
 from speechnas.data.features import compute_stats, features_complete, make_features, save_stats
-from speechnas.data.kaldi import DataDirError, validate_data_dir, write_data_dir
+from speechnas.data.kaldi import DataDirError, Utterance, read_scp, validate_data_dir, write_data_dir
 from speechnas.data.ljspeech import load_corpus
 from speechnas.data.splits import make_split
-from speechnas.text.tokens import TextFrontend, TokenList
+from speechnas.text.tokens import TextFrontend, TokenList, write_token_file
 from speechnas.utils.config import to_dict
 from speechnas.utils.io import atomic_write_json, atomic_write_text
+from speechnas.utils.progress import progress
 
 log = logging.getLogger(__name__)
 SETS = ("train", "dev", "eval")
@@ -60,13 +62,23 @@ def prepare_data(corpus_dir: str | Path, data_root: str | Path, prefix: str, set
             "eval": [by_id[u] for u in split.eval]}
     if setting == "robustness":
         sets["dev"] = hard_sentences("dev", cfg.mini.hard_dev if mini else None)
-        sets["eval"] = hard_sentences("eval", cfg.mini.hard_eval if mini else None)
+        sets["eval"] = with_references(hard_sentences("eval", cfg.mini.hard_eval if mini else None), corpus_dir)
     for s in SETS:
         write_data_dir(data_root / f"{prefix}_{s}", sets[s])
     result = {"record": record, "sizes": {s: len(v) for s, v in sets.items()}, "skipped": len(skipped),
               "notes": split.notes, "sets": {s: [u.utt_id for u in v] for s, v in sets.items()}}
     atomic_write_json(split_file, result)  # written last: marks stage 1 complete
     return result
+
+
+def with_references(utts: list[Utterance], corpus_dir: Path) -> list[Utterance]:
+    """Hard sentences with their rendered references (``<corpus>/hard/wavs/<id>.wav``, the eSpeak NG corpus) when
+    every one has one: stage 2 then extracts their features and stage 7 measures MCD and length against them. The
+    dev set stays text-only, as in the paper: the search decodes hard sentences to the stop token."""
+    refs = [corpus_dir / "hard" / "wavs" / f"{u.utt_id}.wav" for u in utts]
+    if not utts or not all(r.is_file() for r in refs):
+        return utts
+    return [dataclasses.replace(u, wav=str(r.resolve())) for u, r in zip(utts, refs)]
 
 
 def prepare_features(data_root: str | Path, dump_root: str | Path, prefix: str, corpus: str, cfg: DataConfig,
@@ -91,18 +103,33 @@ def prepare_features(data_root: str | Path, dump_root: str | Path, prefix: str, 
         rep = make_features(ddir, out, cfg.features, nj, device, skip_bad, store=store, stats=s == "train")
         summary[s] = {"computed": len(rep.computed), "reused": len(rep.reused), "skipped": len(rep.skipped)}
         train = rep if s == "train" else train
-    # Building the frontend checks that token_type phn can run (g2p_en installed). The texts hold only CLEANED_SYMBOLS
-    # (stage 1); the datasets of stage 3 encode every one, naming the file and utterance of an unknown symbol.
-    tokens = TextFrontend(cfg.token_type, "basic").tokens
-    tok_file = dump_root / prefix / "tokens.txt"
-    if not tok_file.is_file() or TokenList.read(tok_file) != tokens:
-        tokens.write(tok_file)
+    tokens = write_tokens(data_root, dump_root, prefix, cfg.token_type)
+    summary["tokens"] = f"{cfg.token_type}: {len(tokens)} symbols"
     stats_file = dump_root / prefix / "feats_stats.npz"
     if train is not None:  # the jobs summed the train frames as they went
         save_stats(train.sums, stats_file, where=str(dump_root / prefix / "train" / "feats.scp"))
     elif not stats_file.is_file():
         compute_stats(dump_root / prefix / "train" / "feats.scp", stats_file)
     return summary
+
+
+def write_tokens(data_root: Path, dump_root: Path, prefix: str, token_type: str) -> TokenList:
+    """``tokens.txt`` and each set's ``token`` file (every utterance's symbols: characters, or eSpeak NG phonemes
+    computed here once, so that no later stage or process runs the phonemizer on the data again)."""
+    frontend = TextFrontend(token_type, "basic")  # the data-dir text is cleaned already (stage 1)
+    for s in SETS:
+        ddir = data_root / f"{prefix}_{s}"
+        texts = read_scp(ddir / "text")
+        symbols = {}
+        for utt, text in progress(texts.items(), total=len(texts), desc=f"tokens {ddir.name}", unit="utt"):
+            where = f"{ddir / 'text'} ({utt})"
+            symbols[utt] = list(frontend.symbols(text, where))
+            frontend.tokens.encode(symbols[utt], where=where)  # an unknown symbol is named here, not in stage 3
+        write_token_file(dump_root / prefix / s / "token", symbols)
+    tok_file = dump_root / prefix / "tokens.txt"
+    if not tok_file.is_file() or TokenList.read(tok_file) != frontend.tokens:
+        frontend.tokens.write(tok_file)
+    return frontend.tokens
 
 
 def _check_store(store: Path, cfg: DataConfig, record: dict) -> None:

@@ -15,7 +15,7 @@ from speechnas.audio.functional import MelConfig
 from speechnas.data import BucketBatchSampler, DistributedBucketSampler, FeatureNormalizer, TTSDataset, collate_tts
 from speechnas.data.kaldi import read_scp
 from speechnas.data.sampler import bucket_batches
-from speechnas.text.tokens import TextFrontend, TokenList
+from speechnas.text.tokens import TokenList
 from speechnas.tts.decode import DecodeConfig, max_lengths
 
 
@@ -57,8 +57,12 @@ class RecipeData:
         has_audio = (self.data_dir(name) / "wav.scp").is_file()
         if has_audio and not (feats / "feats.scp").is_file():
             raise FileNotFoundError(f"{feats / 'feats.scp'} not found: run stage 2 for '{self.prefix}' first")
-        frontend = TextFrontend(self.token_type, "basic", self.tokens)  # data-dir text is cleaned already
-        return TTSDataset(self.data_dir(name), feats if has_audio else None, self.normalizer, encode=frontend)
+        token_file = self.dump / name / "token"  # stage 2 stored every utterance's symbols (phonemes once)
+        if not token_file.is_file():
+            raise FileNotFoundError(f"{token_file} not found: run stage 2 for '{self.prefix}' again (it now stores "
+                                    f"the tokens of every set)")
+        return TTSDataset(self.data_dir(name), feats if has_audio else None, self.normalizer,
+                          encode=self.tokens.encode, token_file=token_file)
 
     def train_loader(self, batch_frames: int, seed: int, workers: int = 0, max_frames: int = 0,
                      distributed: bool = False) -> DataLoader:
