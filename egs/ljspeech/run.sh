@@ -10,7 +10,7 @@
 #   bash run.sh --setting robustness --ngpu 1 --baselines true
 # Stage 3-8 settings: --conf (conf/<setting>.yaml); one key: python -m speechnas.bin.<stage> ... --supernet.max_steps N
 # Outputs (all git-ignored): downloads/ (corpora), data/<prefix>_{train,dev,eval} (Kaldi dirs, split, skipped list),
-# dump/<prefix>/{train,dev,eval}/feats.scp, dump/<prefix>/{tokens.txt,feats_stats.npz}, dump/<corpus>_feats/*.npy,
+# dump/<prefix>/{train,dev,eval}/{feats.scp,token}, dump/<prefix>/{tokens.txt,feats_stats.npz}, dump/<corpus>_feats/*.npy,
 # and under exp/<prefix>/: supernet/, search/<method>/, train/<model>/, synth/<model>/, eval/results.txt,
 # packed/<model>/, demo/. <prefix> is the setting on LJSpeech, espeak_<setting> on the eSpeak NG corpus, mini_<setting>
 # with --mini true (synthetic_<setting> with --corpus synthetic --mini true). Every stage skips finished
@@ -54,6 +54,7 @@ exp_dir=${exp_dir:-exp/${prefix}}
 say() { echo "[$(date +%H:%M:%S), ${SECONDS} s since start] $*"; }  # stage banners with times
 python=${PYTHON:-$( [ -x ../../.venv/bin/python ] && echo ../../.venv/bin/python || echo python3 )}
 common=(--conf "$data_conf" --skip-bad "$skip_bad")
+[ "$corpus" = synthetic ] && common+=(--token_type char)  # its sounds are letters, not phonemes
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   say "stage 0: obtain the corpus"

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from speechnas.utils.io import atomic_write_bytes
 
@@ -76,7 +75,7 @@ def check_wav(path: str | os.PathLike) -> WavInfo:
     return WavInfo(info.samplerate, info.channels, info.frames)
 
 
-def load_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[torch.Tensor, int]:
+def load_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple["torch.Tensor", int]:
     """Mono float32 audio ``(samples,)`` in [-1, 1] and its rate (``sample_rate`` when given, resampled if needed)."""
     path = Path(path)
     check_wav(path)
@@ -86,6 +85,8 @@ def load_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[t
         raise AudioError(f"{path}: cannot decode audio: {e}") from e
     if data.shape[0] == 0:
         raise AudioError(f"{path}: audio file holds no samples")
+    import torch  # imported where needed: writing audio (the eSpeak NG render workers) stays free of torch
+
     wav = torch.from_numpy(data.mean(axis=1) if data.shape[1] > 1 else data[:, 0])
     if sample_rate is not None and sr != sample_rate:
         log.warning("%s: sample rate %d Hz differs from %d Hz; resampling", path, sr, sample_rate)
@@ -96,9 +97,9 @@ def load_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[t
     return wav.contiguous(), sr
 
 
-def write_wav(path: str | os.PathLike, wav: np.ndarray | torch.Tensor, sample_rate: int) -> None:
+def write_wav(path: str | os.PathLike, wav: "np.ndarray | torch.Tensor", sample_rate: int) -> None:
     """Write mono ``(samples,)`` audio in [-1, 1] as 16-bit PCM WAV, atomically (a reader never sees half a file)."""
-    if isinstance(wav, torch.Tensor):
+    if hasattr(wav, "detach"):  # a torch.Tensor
         wav = wav.detach().cpu().float().numpy()
     wav = np.asarray(wav, dtype=np.float32)
     if wav.ndim != 1:  # soundfile would take (frames, channels) silently and a batch (B, samples) as B channels

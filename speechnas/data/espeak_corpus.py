@@ -19,21 +19,22 @@ from __future__ import annotations
 import hashlib
 import json
 import lzma
-import multiprocessing as mp
 import os
-import re
+import selectors
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from speechnas.audio.io import write_wav
-from speechnas.data.config import ESpeakConfig, MiniCorpusConfig
+from speechnas.data.config import MiniCorpusConfig
 from speechnas.text.cleaners import english_cleaners
-from speechnas.text.espeak import SAMPLE_RATE, Prosody
+from speechnas.text.espeak import SAMPLE_RATE
+from speechnas.text.espeak_render import ESpeakConfig, render_to_file
 from speechnas.utils.config import to_dict
 from speechnas.utils.io import atomic_write_json, atomic_write_text
 from speechnas.utils.progress import progress
@@ -42,7 +43,6 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 LJSPEECH_METADATA = RESOURCES / "ljspeech_metadata.csv.xz"
 LJSPEECH_METADATA_SHA256 = "852bce5c79e5184ba5bf2ea98aad4bcf49a5d787def5fd1f04fa2ab8aa6dc535"  # LJSpeech-1.1
 HOP = 256  # frames per character are counted at the feature hop (stage 2's default)
-_CLAUSE = re.compile(r"[^,.!?]+[,.!?]*")
 
 
 @dataclass(frozen=True)
@@ -74,85 +74,51 @@ def select_mini(transcripts: list[Transcript], cfg: MiniCorpusConfig) -> list[Tr
     return sorted((fit[i] for i in pick), key=lambda t: t.utt_id)
 
 
-@dataclass(frozen=True)
-class Voice:
-    """One utterance's voice: eSpeak settings, one rate per clause, silences in samples, noise seed."""
-    prosody: Prosody
-    clause_rates: tuple[int, ...]
-    lead: int
-    trail: int
-    pauses: tuple[int, ...]
-    noise_seed: int
-
-
-def clauses(text: str) -> list[str]:
-    """Clauses of a cleaned text, each with its closing punctuation (eSpeak then speaks its intonation)."""
-    return [c.strip() for c in _CLAUSE.findall(text) if c.strip()]
-
-
-def draw_voice(utt_id: str, n_clauses: int, cfg: ESpeakConfig) -> Voice:
-    """The voice of ``utt_id``: a pure function of ``(cfg, utt_id)``, whatever order utterances are rendered in."""
-    rng = np.random.default_rng([cfg.seed, zlib.crc32(utt_id.encode("utf-8"))])
-    rate = cfg.rate * float(np.exp(rng.normal(0.0, cfg.rate_sigma)))
-    prosody = Prosody(rate=int(round(rate)), pitch=int(rng.integers(cfg.pitch[0], cfg.pitch[1] + 1)),
-                      pitch_range=int(rng.integers(cfg.pitch_range[0], cfg.pitch_range[1] + 1)),
-                      word_gap=int(rng.integers(cfg.word_gap[0], cfg.word_gap[1] + 1)))
-    rates = tuple(int(round(rate * float(np.exp(rng.normal(0.0, cfg.clause_rate_sigma))))) for _ in range(n_clauses))
-    sec = lambda lo_hi: int(rng.uniform(*lo_hi) * SAMPLE_RATE)  # noqa: E731
-    lead, trail = sec(cfg.edge_silence), sec(cfg.edge_silence)
-    pauses = tuple(sec(cfg.pause) for _ in range(max(n_clauses - 1, 0)))
-    return Voice(prosody, rates, lead, trail, pauses, int(rng.integers(2**31)))
-
-
-def render_utterance(text: str, utt_id: str, cfg: ESpeakConfig) -> np.ndarray:
-    """float32 audio in [-1, 1] at 22,050 Hz: ``text`` read clause by clause in ``utt_id``'s voice."""
-    from speechnas.text.espeak import engine
-
-    parts = clauses(text)
-    if not parts:
-        raise ValueError(f"{utt_id}: nothing to speak in {text!r}")
-    voice = draw_voice(utt_id, len(parts), cfg)
-    espeak = engine()
-    pieces = [np.zeros(voice.lead, np.float32)]
-    for i, (clause, rate) in enumerate(zip(parts, voice.clause_rates)):
-        p = voice.prosody
-        audio = espeak.synthesize(clause, Prosody(rate, p.pitch, p.pitch_range, p.word_gap, p.volume))
-        if audio.size == 0:
-            raise ValueError(f"{utt_id}: eSpeak NG produced no audio for {clause!r}")
-        pieces.append(audio.astype(np.float32) / 32768.0)
-        if i < len(voice.pauses):
-            pieces.append(np.zeros(voice.pauses[i], np.float32))
-    pieces.append(np.zeros(voice.trail, np.float32))
-    wav = np.concatenate(pieces)
-    noise = np.random.default_rng(voice.noise_seed).standard_normal(wav.size).astype(np.float32)
-    return np.clip(wav + noise * np.float32(10 ** (cfg.noise_db / 20)), -1.0, 1.0)
-
-
-def _render_job(item: tuple[str, str, str, ESpeakConfig]) -> tuple[str, int]:
-    """(utt, text, wav path, cfg) -> (utt, samples); an existing wav (atomic writes: complete) is kept."""
-    utt, text, path, cfg = item
-    if os.path.isfile(path):
-        import soundfile as sf
-
-        return utt, sf.info(path).frames
-    wav = render_utterance(text, utt, cfg)
-    write_wav(path, wav, SAMPLE_RATE)
-    return utt, wav.size
-
-
 def _render_all(items: list[tuple[str, str, str, ESpeakConfig]], nj: int, desc: str) -> dict[str, int]:
-    if nj <= 1 or len(items) < 2:
-        results = map(_render_job, items)
-        pool = None
-    else:
-        pool = mp.get_context("fork" if os.name == "posix" else "spawn").Pool(nj)
-        results = pool.imap_unordered(_render_job, items, chunksize=8)
-    try:
-        return dict(progress(results, total=len(items), desc=desc, unit="utt"))
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+    """Render ``items`` in ``nj`` worker interpreters (``python -m speechnas.text.espeak_render``, free of torch:
+    each forks a fresh eSpeak NG child per utterance, which must be cheap); returns samples per utterance."""
+    if not items:
+        return {}
+    cfg = items[0][3]
+    nj = max(1, min(nj, len(items)))
+    workers, sel = [], selectors.DefaultSelector()
+    with tempfile.TemporaryDirectory(prefix="speechnas_render_") as tmp:
+        for k in range(nj):
+            job_file = Path(tmp) / f"jobs{k}.json"
+            job_file.write_text(json.dumps({"config": to_dict(cfg), "items": [it[:3] for it in items[k::nj]]}))
+            proc = subprocess.Popen([sys.executable, "-m", "speechnas.text.espeak_render", str(job_file)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            workers.append(proc)
+            sel.register(proc.stdout, selectors.EVENT_READ, proc)
+        samples: dict[str, int] = {}
+        bar = progress(total=len(items), desc=desc, unit="utt")
+        try:
+            open_pipes = nj
+            while open_pipes:
+                for key, _ in sel.select():
+                    line = key.fileobj.readline()
+                    if not line:
+                        sel.unregister(key.fileobj)
+                        open_pipes -= 1
+                        continue
+                    rec = json.loads(line)
+                    if "error" in rec:
+                        raise RuntimeError(f"eSpeak NG could not render {rec['utt']}: {rec['error']}")
+                    samples[rec["utt"]] = int(rec["samples"])
+                    bar.update(1)
+            for proc in workers:
+                if proc.wait() != 0:
+                    raise RuntimeError(f"an eSpeak NG render worker failed: {proc.stderr.read()[-2000:]}")
+        finally:
+            bar.close()
+            for proc in workers:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    missing = [it[0] for it in items if it[0] not in samples]
+    if missing:
+        raise RuntimeError(f"eSpeak NG render workers returned no audio for {missing[:5]}")
+    return samples
 
 
 def _settings(cfg: ESpeakConfig, chosen: list[Transcript], hard: list[tuple[str, str]]) -> dict:
@@ -165,10 +131,11 @@ def _settings(cfg: ESpeakConfig, chosen: list[Transcript], hard: list[tuple[str,
 
 
 def build_espeak_corpus(out_dir: str | os.PathLike, cfg: ESpeakConfig = ESpeakConfig(), nj: int = 1,
-                        mini: MiniCorpusConfig | None = None) -> Path:
+                        mini: MiniCorpusConfig | None = None, hard_references: bool = True) -> Path:
     """Render LJSpeech's transcripts (or, with ``mini``, a draw of short ones) into ``out_dir``; resumable.
 
-    A complete corpus with the same settings is left as it is. Returns ``out_dir``.
+    ``hard_references``: also render the hard sentences (``hard/wavs/``). A complete corpus with the same settings
+    is left as it is. Returns ``out_dir``.
     """
     from speechnas.data.corpus import hard_sentences
 
@@ -178,7 +145,7 @@ def build_espeak_corpus(out_dir: str | os.PathLike, cfg: ESpeakConfig = ESpeakCo
         chosen = select_mini(transcripts, mini)
     else:
         chosen = transcripts[: cfg.num_utterances] if cfg.num_utterances is not None else transcripts
-    hard = [(u.utt_id, u.text) for part in ("dev", "eval") for u in hard_sentences(part)]
+    hard = [(u.utt_id, u.text) for part in ("dev", "eval") for u in hard_sentences(part)] if hard_references else []
     settings = _settings(cfg, chosen, hard)
     record = out_dir / "corpus.json"
     same = record.is_file() and json.loads(record.read_text()) == settings
@@ -190,7 +157,6 @@ def build_espeak_corpus(out_dir: str | os.PathLike, cfg: ESpeakConfig = ESpeakCo
         shutil.rmtree(out_dir / "hard", ignore_errors=True)
         atomic_write_json(record, settings)
     (out_dir / "wavs").mkdir(parents=True, exist_ok=True)
-    (out_dir / "hard" / "wavs").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     items = [(t.utt_id, t.text, str(out_dir / "wavs" / f"{t.utt_id}.wav"), cfg) for t in chosen]
     samples = _render_all(items, nj, "eSpeak NG corpus")
@@ -198,8 +164,9 @@ def build_espeak_corpus(out_dir: str | os.PathLike, cfg: ESpeakConfig = ESpeakCo
     hard_samples = _render_all(hard_items, nj, "hard-sentence references")
     wall = time.perf_counter() - t0
     stats = corpus_stats({t.utt_id: len(t.text) for t in chosen}, samples)
-    stats.update({"render_wall_s": round(wall, 1), "nj": nj,
-                  "hard_references": corpus_stats(dict((u, len(s)) for u, s in hard), hard_samples)})
+    stats.update({"render_wall_s": round(wall, 1), "nj": nj})
+    if hard:
+        stats["hard_references"] = corpus_stats({u: len(text) for u, text in hard}, hard_samples)
     atomic_write_json(out_dir / "corpus_stats.json", stats)
     atomic_write_text(out_dir / "metadata.csv", "".join(t.line + "\n" for t in chosen))  # last: complete
     return out_dir

@@ -90,6 +90,7 @@ class ESpeakNG:
         self._callback = _CALLBACK(self._collect)  # kept alive as long as the engine
         lib.espeak_SetSynthCallback(self._callback)
         self._lock = threading.Lock()
+        self.spoke = False  # whether synthesize ran (its state then differs from a fresh engine's)
 
     def _collect(self, wav, n, _events) -> int:
         if n > 0:
@@ -97,8 +98,13 @@ class ESpeakNG:
         return 0
 
     def synthesize(self, text: str, prosody: Prosody = Prosody()) -> np.ndarray:
-        """int16 samples at :data:`SAMPLE_RATE` of ``text`` spoken with ``prosody``."""
+        """int16 samples at :data:`SAMPLE_RATE` of ``text`` spoken with ``prosody``.
+
+        The samples depend on what this engine spoke before (eSpeak's wave generator keeps a pitch-flutter phase
+        and other state across calls); :func:`synthesize_fresh` gives the same samples for the same arguments.
+        """
         data = text.encode("utf-8")
+        self.spoke = True
         with self._lock:
             for param, value in ((_PARAM_RATE, prosody.rate), (_PARAM_PITCH, prosody.pitch),
                                  (_PARAM_RANGE, prosody.pitch_range), (_PARAM_WORDGAP, prosody.word_gap),
@@ -124,6 +130,45 @@ class ESpeakNG:
                 res = self._lib.espeak_TextToPhonemes(ctypes.byref(ptr), _CHARS_UTF8, mode)
                 out.append(res.decode("utf-8") if res else "")
         return out
+
+
+def synthesize_fresh(texts: list[str], prosodies: list[Prosody]) -> list[np.ndarray]:
+    """Speak ``texts`` one after another in a forked child of this process, whose engine has spoken nothing yet:
+    the same arguments give the same samples, whatever this process rendered before and in whatever order.
+
+    This process's engine must never speak itself (it is only initialised here), so every child starts from the
+    same state. The child sends the samples back through a pipe and exits.
+    """
+    espeak = engine()
+    if espeak.spoke:
+        raise RuntimeError("synthesize_fresh needs an engine that has not spoken: run it in a process that only "
+                           "renders through synthesize_fresh")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: speak, send, exit without running the parent's cleanup
+        status = 1
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb") as out:
+                for text, prosody in zip(texts, prosodies):
+                    audio = espeak.synthesize(text, prosody)
+                    out.write(len(audio).to_bytes(8, "little"))
+                    out.write(audio.tobytes())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as inp:
+        data = inp.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"eSpeak NG child process failed (status {status}) on {texts[:1]!r}")
+    out, pos = [], 0
+    for _ in texts:
+        n = int.from_bytes(data[pos:pos + 8], "little")
+        out.append(np.frombuffer(data, dtype=np.int16, count=n, offset=pos + 8).copy())
+        pos += 8 + 2 * n
+    return out
 
 
 _ENGINE: ESpeakNG | None = None
