@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from speechnas.audio.functional import MelConfig, active_bins, mel_filterbank, stft_window
-from speechnas.audio.io import PCM16_SCALE, open_wav, read_samples
+from speechnas.audio.io import PCM16_SCALE, AudioError, open_wav, read_samples
 
 
 class MelExtractor:
@@ -57,6 +57,8 @@ class MelExtractor:
                 self._reserve(f.frames)
                 ints = f.read(out=self.ints[:f.frames])
                 n = len(ints)
+                if n == 0:
+                    raise AudioError(f"{path}: audio file holds no samples (header says {f.frames})")
                 torch.mul(torch.from_numpy(ints), PCM16_SCALE, out=self.signal[self.pad:self.pad + n])
             else:
                 wav = read_samples(f, path, cfg.sample_rate)
