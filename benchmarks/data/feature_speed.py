@@ -103,7 +103,8 @@ def main() -> None:
               f"{diffs[name]:.1e}")
     for name in ("librosa", "torchaudio (plain)"):
         ratios = sorted(a / b for a, b in zip(times[name], times["speechnas"]))
-        print(f"speed ratio speechnas/{name}: {statistics.median(ratios):.2f} (per repeat {ratios[0]:.2f}-{ratios[-1]:.2f})")
+        print(f"speed ratio speechnas/{name}: {statistics.median(ratios):.2f} "
+              f"(per repeat {ratios[0]:.2f}-{ratios[-1]:.2f})")
     est = LJSPEECH_SECONDS / (audio_s / statistics.median(times["speechnas"])) / 2
     print(f"estimate for all of LJSpeech (23:55:17) with --nj 2: {est:.0f} s ({est / 60:.1f} min) of extraction, "
           f"assuming 2 free cores (writing the files not included)")

@@ -25,7 +25,7 @@ from speechnas.audio.io import PCM16_SCALE, AudioError, open_wav, read_samples
 
 
 class MelExtractor:
-    """``extractor(path)`` -> float32 ``(frames, n_mels)`` natural-log mel of one file, ``frames = 1 + samples // hop``."""
+    """``extractor(path)`` -> float32 ``(frames, n_mels)`` natural-log mel of one file (frames = 1 + samples // hop)."""
 
     def __init__(self, cfg: MelConfig, fbank: torch.Tensor | None = None):
         self.cfg = cfg

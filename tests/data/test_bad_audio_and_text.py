@@ -16,7 +16,7 @@ from speechnas.audio.functional import MelConfig
 from speechnas.audio.io import AudioError, load_wav, write_wav
 from speechnas.data.config import DataConfig
 from speechnas.data.dataset import TTSDataset
-from speechnas.data.features import FrameSums, compute_stats, make_features, save_stats, stats_usable
+from speechnas.data.features import FrameSums, compute_stats, extract, make_features, save_stats, stats_usable
 from speechnas.data.kaldi import read_scp
 from speechnas.data.ljspeech import CorpusError, load_corpus, rate_band, read_metadata
 from speechnas.data.normalizer import FeatureNormalizer
@@ -61,7 +61,8 @@ def _nan_wav(path: Path, seconds: float = 1.0, value: float = math.nan, at: int 
 
 def test_non_finite_samples_are_a_named_error(tmp_path):
     _nan_wav(tmp_path / "nan.wav")
-    with pytest.raises(AudioError, match=r"nan.wav: 5 non-finite samples \(5 NaN, 0 inf; first at sample 1000 \(0.045 s\)\)"):
+    with pytest.raises(AudioError,
+                       match=r"nan.wav: 5 non-finite samples \(5 NaN, 0 inf; first at sample 1000 \(0.045 s\)\)"):
         load_wav(tmp_path / "nan.wav")
     _nan_wav(tmp_path / "inf.wav", value=-math.inf, at=0)
     with pytest.raises(AudioError, match=r"inf.wav: 5 non-finite samples \(0 NaN, 5 inf; first at sample 0 "):
@@ -70,12 +71,7 @@ def test_non_finite_samples_are_a_named_error(tmp_path):
     x[100] = 1e30  # finite, but its spectrum overflows float32
     sf.write(tmp_path / "huge.wav", x, SR, subtype="FLOAT")
     with pytest.raises(AudioError, match=r"huge.wav: \d+ non-finite log-mel values"):
-        make_features_one(tmp_path, "huge.wav")
-
-
-def make_features_one(tmp_path: Path, name: str):
-    from speechnas.data.features import extract
-    return extract(tmp_path / name, MelConfig())
+        extract(tmp_path / "huge.wav", MelConfig())
 
 
 def _stage1(tmp_path: Path, n: int = 24, skip_bad: bool = False) -> tuple[Path, dict]:
