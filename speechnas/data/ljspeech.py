@@ -11,11 +11,11 @@ transcript in characters divided by its duration in seconds (from the wav header
 another utterance, a paragraph pasted onto one clip, or a clip cut short shows as a rate far outside the corpus's own:
 thousands of characters in 10 s, or a long sentence on a 0.2 s file. The accepted band is the corpus median ``m``
 times or divided by ``f = max(3, exp(6 * 1.4826 * MAD))``, where MAD is the median absolute deviation of the log
-rates (a robust spread: up to half the corpus may be misfits without moving it). A corpus of fewer than 20 utterances
-is too small to estimate either: its band is the median times or divided by 3, and rates of 2-40 characters/s (any
-plausible reading) are accepted as well. On LJSpeech the 32 real
-clips in ``shared/`` read at 11.6-19.5 characters/s (median 14.9; the whole corpus: 1,308,532 characters in 23:55:17,
-15.2 on average), which gives a band of 5.0-44.6: a factor 2.3 below the slowest and above the fastest real clip.
+rates (a robust spread: up to half the corpus may be misfits without moving it). In a corpus of fewer than 20
+utterances the spread is not estimated and the median may be a misfit's: its band is the median times or divided by
+3, and rates of 2-40 characters/s (any plausible reading) are accepted as well. On LJSpeech the 32 real clips in
+``shared/`` read at 11.6-19.5 characters/s (median 14.9; the whole corpus: 1,308,532 characters in 23:55:17, 15.2 on
+average), which gives a band of 5.0-44.6: a factor 2.3 below the slowest and above the fastest real clip.
 """
 from __future__ import annotations
 
