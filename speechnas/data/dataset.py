@@ -70,6 +70,8 @@ class TTSDataset(Dataset):
         item = {"utt_id": utt, "text": torch.tensor(self.text[utt], dtype=torch.long)}
         if self.has_feats:
             x = np.load(self.feats[utt])
+            if not np.isfinite(x).all():  # e.g. written by an older stage 2; never train on it
+                raise ValueError(f"{self.feats[utt]} ({utt}): non-finite feature values; delete it and re-run stage 2")
             if self.normalizer is not None:
                 x = self.normalizer.normalize(x)
             item["feats"] = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from speechnas.data.config import DataConfig
 from speechnas.data.corpus import hard_sentences
-from speechnas.data.features import compute_stats, features_complete, make_features, save_stats
+from speechnas.data.features import compute_stats, features_complete, make_features, save_stats, stats_usable
 from speechnas.data.kaldi import DataDirError, Utterance, read_scp, validate_data_dir, write_data_dir
 from speechnas.data.ljspeech import load_corpus
 from speechnas.data.splits import make_split
@@ -91,13 +91,15 @@ def prepare_features(data_root: str | Path, dump_root: str | Path, prefix: str, 
         raise FileNotFoundError(f"{split_file} not found: run stage 1 first")
     _check_store(store, cfg, json.loads(split_file.read_text())["record"])
     summary, train = {}, None
+    stats_file = dump_root / prefix / "feats_stats.npz"
     for s in SETS:
         ddir, out = data_root / f"{prefix}_{s}", dump_root / prefix / s
         validate_data_dir(ddir)
         if not (ddir / "wav.scp").is_file():
             summary[s] = "text only"
             continue
-        if features_complete(ddir, out, skip_bad):
+        # train is done only with finite statistics: non-finite ones (an older run) mean a feature file to recompute
+        if features_complete(ddir, out, skip_bad) and (s != "train" or stats_usable(stats_file)):
             summary[s] = "complete"
             continue
         rep = make_features(ddir, out, cfg.features, nj, device, skip_bad, store=store, stats=s == "train")
@@ -105,10 +107,9 @@ def prepare_features(data_root: str | Path, dump_root: str | Path, prefix: str, 
         train = rep if s == "train" else train
     tokens = write_tokens(data_root, dump_root, prefix, cfg.token_type)
     summary["tokens"] = f"{cfg.token_type}: {len(tokens)} symbols"
-    stats_file = dump_root / prefix / "feats_stats.npz"
     if train is not None:  # the jobs summed the train frames as they went
         save_stats(train.sums, stats_file, where=str(dump_root / prefix / "train" / "feats.scp"))
-    elif not stats_file.is_file():
+    elif not stats_usable(stats_file):
         compute_stats(dump_root / prefix / "train" / "feats.scp", stats_file)
     return summary
 
