@@ -147,8 +147,10 @@ def load_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple["
         return wav, sample_rate if sample_rate is not None else f.samplerate
 
 
-def write_wav(path: str | os.PathLike, wav: "np.ndarray | torch.Tensor", sample_rate: int) -> None:
-    """Write mono ``(samples,)`` audio in [-1, 1] as 16-bit PCM WAV, atomically (a reader never sees half a file)."""
+def write_wav(path: str | os.PathLike, wav: "np.ndarray | torch.Tensor", sample_rate: int,
+              durable: bool = True) -> None:
+    """Write mono ``(samples,)`` audio in [-1, 1] as 16-bit PCM WAV, atomically (a reader never sees half a file;
+    ``durable=False``: no fsync, see :func:`speechnas.utils.io.atomic_open`)."""
     if hasattr(wav, "detach"):  # a torch.Tensor
         wav = wav.detach().cpu().float().numpy()
     wav = np.asarray(wav, dtype=np.float32)
@@ -156,4 +158,4 @@ def write_wav(path: str | os.PathLike, wav: "np.ndarray | torch.Tensor", sample_
         raise ValueError(f"{path}: write_wav expects mono audio of shape (samples,), got shape {tuple(wav.shape)}")
     buf = io.BytesIO()
     sf.write(buf, np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue(), durable)

@@ -168,6 +168,7 @@ def build_espeak_corpus(out_dir: str | os.PathLike, cfg: ESpeakConfig = ESpeakCo
     if hard:
         stats["hard_references"] = corpus_stats({u: len(text) for u, text in hard}, hard_samples)
     atomic_write_json(out_dir / "corpus_stats.json", stats)
+    os.sync()  # the wavs were written without an fsync each
     atomic_write_text(out_dir / "metadata.csv", "".join(t.line + "\n" for t in chosen))  # last: complete
     return out_dir
 

@@ -140,7 +140,7 @@ def _job(item: tuple[str, str, str], state: dict) -> tuple[str, str, int | str, 
             feats = extract(wav, cfg, state["device"], state["fbank"])
         except AudioError as e:
             return utt, "bad", str(e), None
-        atomic_write_with(out, lambda f: np.save(f, feats))
+        atomic_write_with(out, lambda f: np.save(f, feats), durable=False)  # one os.sync() before feats.scp
         status = "computed"
     return utt, status, int(feats.shape[0]), FrameSums.of(feats) if state["stats"] else None
 
@@ -179,6 +179,7 @@ def make_features(data_dir: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
         close = getattr(results, "close", None)
         if close:
             close()
+    os.sync()  # the feature files were written without an fsync each; feats.scp (last) marks them complete
     atomic_write_text(out_dir / "skipped.txt", "".join(f"{u}\t{r}\n" for u, r in sorted(report.skipped.items())))
     atomic_write_text(out_dir / "feats_shape", "".join(f"{u} {frames[u]}\n" for u in sorted(frames)))
     atomic_write_text(out_dir / "feats.scp", "".join(f"{u} {store / (u + '.npy')}\n" for u in sorted(frames)))

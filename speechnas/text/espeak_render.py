@@ -98,7 +98,7 @@ def render_to_file(item: tuple[str, str, str, ESpeakConfig]) -> tuple[str, int]:
 
         return utt, sf.info(path).frames
     wav = render_utterance(text, utt, cfg)
-    write_wav(path, wav, SAMPLE_RATE)
+    write_wav(path, wav, SAMPLE_RATE, durable=False)  # the corpus builder syncs once before metadata.csv
     return utt, wav.size
 
 
