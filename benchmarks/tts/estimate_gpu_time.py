@@ -15,12 +15,12 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from speechnas.tts.arch import from_str
-from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.loss import tts_loss
-from speechnas.tts.model import LOW_RESOURCE_ARCH, TTSModel
-from speechnas.tts.recipe_config import load_recipe_config
-from speechnas.tts.supernet import SuperNet
+from speechnas.tts.model.arch import from_str
+from speechnas.tts.decoding.decode import DecodeConfig, generate
+from speechnas.tts.training.loss import tts_loss
+from speechnas.tts.model.backbone import LOW_RESOURCE_ARCH, TTSModel
+from speechnas.tts.recipe.config import load_recipe_config
+from speechnas.tts.model.supernet import SuperNet
 
 FRAMES, TOKENS = 560, 100
 

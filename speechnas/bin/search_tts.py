@@ -9,9 +9,9 @@ import logging
 import sys
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
-from speechnas.tts.jobs import run_jobs
-from speechnas.tts.recipe_config import SEARCH_METHODS
-from speechnas.tts.recipe_train import search_stage
+from speechnas.utils.jobs import run_jobs
+from speechnas.tts.recipe.config import SEARCH_METHODS
+from speechnas.tts.recipe.search_stage import search_stage
 
 log = logging.getLogger("search_tts")
 

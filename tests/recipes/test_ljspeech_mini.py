@@ -20,10 +20,10 @@ import torch
 import yaml
 
 from speechnas.data.kaldi import read_scp, validate_data_dir
-from speechnas.tts.arch import TTSSearchSpace, from_str
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.pack import load_model
-from speechnas.tts.supernet import SuperNet
+from speechnas.tts.model.arch import TTSSearchSpace, from_str
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.recipe.pack import load_model
+from speechnas.tts.model.supernet import SuperNet
 from speechnas.utils.config import from_dict
 
 from test_ljspeech_data import _recipe

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.evaluate import evaluate_batches
-from speechnas.tts.model import TTSModel, TTSModelConfig
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.evaluation.scoring import evaluate_batches
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
 
 from tts_testdata import VOCAB_SIZE, random_batch
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from speechnas.tts.metrics import (
+from speechnas.tts.evaluation.metrics import (
     alignment_path, attention_metrics, detect_skips_repeats, diagonal_focus_rate, focus_rate, head_focus,
     phoneme_coverage_rate, robustness_counts, select_attention,
 )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from speechnas.tts.arch import OP_NAMES, op_kind
-from speechnas.tts.layers import SelfAttention
-from speechnas.tts.ops import make_decoder_op, make_encoder_op
+from speechnas.tts.model.arch import OP_NAMES, op_kind
+from speechnas.tts.model.layers import SelfAttention
+from speechnas.tts.model.ops import make_decoder_op, make_encoder_op
 
 H, B, T, S = 16, 3, 14, 9
 TOKENS = list(range(1, 12))

@@ -14,13 +14,13 @@ from speechnas.audio.griffinlim import GriffinLimConfig
 from speechnas.audio.io import write_wav
 from speechnas.bin.synthesize import main as synthesize_main
 from speechnas.text.tokens import TokenList
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModel, TTSModelConfig
-from speechnas.tts.pack import ModelDirError, load_model, pack_model, write_model_dir
-from speechnas.tts.recipe_config import EvalConfig
-from speechnas.tts.report import evaluate_synthesis, results_table
-from speechnas.tts.synthesize import Synthesizer, UnspeakableTextError
-from speechnas.tts.train import Trainer, TrainConfig
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
+from speechnas.tts.recipe.pack import ModelDirError, load_model, pack_model, write_model_dir
+from speechnas.tts.recipe.config import EvalConfig
+from speechnas.tts.evaluation.report import evaluate_synthesis, results_table
+from speechnas.tts.decoding.synthesize import Synthesizer, UnspeakableTextError
+from speechnas.tts.training.trainer import Trainer, TrainConfig
 
 from tts_testdata import random_batch
 

@@ -13,13 +13,13 @@ from speechnas.nas.evaluator import FunctionalEvaluator, Result
 from speechnas.nas.run import run_search
 from speechnas.nas.seminas import SemiNASConfig
 from speechnas.nas.random_search import RandomSearchConfig
-from speechnas.tts.arch import TTSSearchSpace
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.recipe_config import EvaluatorConfig, SearchStageConfig
-from speechnas.tts.search import SupernetEvaluator, architecture_pool, run_tts_search
-from speechnas.tts.supernet import ArchSampler, SuperNet
-from speechnas.tts.train import Trainer, TrainConfig
+from speechnas.tts.model.arch import TTSSearchSpace
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.recipe.config import EvaluatorConfig, SearchStageConfig
+from speechnas.tts.recipe.search import SupernetEvaluator, architecture_pool, run_tts_search
+from speechnas.tts.model.supernet import ArchSampler, SuperNet
+from speechnas.tts.training.trainer import Trainer, TrainConfig
 
 from tts_testdata import VOCAB_SIZE, random_batch
 

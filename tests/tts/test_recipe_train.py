@@ -13,12 +13,13 @@ import pytest
 from speechnas.audio.functional import MelConfig
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.text.tokens import TokenList
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.recipe_config import EvaluatorConfig, RecipeConfig, SearchStageConfig
-from speechnas.tts.recipe_train import (final_architectures, model_names, search_stage, train_model_stage,
-                                        train_supernet_stage, trained_model_dir)
-from speechnas.tts.train import TrainConfig
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.recipe.config import EvaluatorConfig, RecipeConfig, SearchStageConfig
+from speechnas.tts.recipe.search_stage import search_stage
+from speechnas.tts.recipe.supernet_stage import train_supernet_stage
+from speechnas.tts.recipe.train_stage import final_architectures, model_names, train_model_stage, trained_model_dir
+from speechnas.tts.training.trainer import TrainConfig
 
 from tts_testdata import random_batch
 
@@ -27,7 +28,7 @@ ARCH = "enc: conv5 tf2 | dec: tf2 lstm"
 
 
 class FakeData:
-    """What the stages read from stages 1-2 (:class:`speechnas.tts.recipe_data.RecipeData`), from random batches."""
+    """What the stages read from stages 1-2 (:class:`speechnas.tts.recipe.data.RecipeData`), from random batches."""
 
     def __init__(self, root: Path, interrupt: bool = False):
         self.tokens, self.token_type = TOKENS, "char"

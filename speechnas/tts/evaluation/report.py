@@ -16,9 +16,9 @@ import numpy as np
 from speechnas.audio.functional import MelConfig, log_mel_spectrogram
 from speechnas.audio.io import load_wav
 from speechnas.data.kaldi import read_scp
-from speechnas.tts.mcd import mel_cepstral_distortion
-from speechnas.tts.metrics import alignment_path, detect_skips_repeats, robustness_counts
-from speechnas.tts.recipe_config import EvalConfig
+from speechnas.tts.evaluation.mcd import mel_cepstral_distortion
+from speechnas.tts.evaluation.metrics import alignment_path, detect_skips_repeats, robustness_counts
+from speechnas.tts.recipe.config import EvalConfig
 from speechnas.utils.io import atomic_write_json, atomic_write_text
 
 

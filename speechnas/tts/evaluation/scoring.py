@@ -6,12 +6,12 @@ from typing import Iterable
 
 import torch
 
-from speechnas.tts.arch import TTSArch
-from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.loss import LossConfig, to_floats, tts_loss
-from speechnas.tts.metrics import attention_metrics
-from speechnas.tts.model import TTSBackbone
-from speechnas.tts.train import batch_to
+from speechnas.tts.model.arch import TTSArch
+from speechnas.tts.decoding.decode import DecodeConfig, generate
+from speechnas.tts.training.loss import LossConfig, to_floats, tts_loss
+from speechnas.tts.evaluation.metrics import attention_metrics
+from speechnas.tts.model.backbone import TTSBackbone
+from speechnas.tts.training.trainer import batch_to
 
 
 @torch.no_grad()

@@ -8,7 +8,7 @@ official ``valid_for_search``. The supernet trains on newly generated architectu
 keeps every completed iteration (and the evaluator's supernet step, checkpoint and pool); ``scores.jsonl``
 keeps each score as soon as it exists, so a run killed in the middle of an iteration re-scores nothing it
 already scored with the same supernet weights (keyed by architecture and supernet step; the evaluator settings
-and dev set they hold for are checked by stage 4, :func:`speechnas.tts.recipe_train.search_stage`).
+and dev set they hold for are checked by stage 4, :func:`speechnas.tts.recipe.search_stage.search_stage`).
 """
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ from speechnas.nas.budget import Budget
 from speechnas.nas.evaluator import FunctionalEvaluator, Result
 from speechnas.nas.run import run_search
 from speechnas.nas.strategy import Strategy
-from speechnas.tts.arch import TTSArch, TTSSearchSpace
-from speechnas.tts.evaluate import evaluate_batches
-from speechnas.tts.recipe_config import EvaluatorConfig, SearchStageConfig
-from speechnas.tts.supernet import ArchSampler, SuperNet
-from speechnas.tts.train import Trainer
+from speechnas.tts.model.arch import TTSArch, TTSSearchSpace
+from speechnas.tts.evaluation.scoring import evaluate_batches
+from speechnas.tts.recipe.config import EvaluatorConfig, SearchStageConfig
+from speechnas.tts.model.supernet import ArchSampler, SuperNet
+from speechnas.tts.training.trainer import Trainer
 from speechnas.utils.checkpoint import checkpoint_step, find_latest_checkpoint
 from speechnas.utils.io import atomic_write_json, atomic_write_text
 from speechnas.utils.progress import progress

@@ -1,8 +1,8 @@
 """Stages 6, 7 and 8 as library calls: synthesize the eval set with each trained model, evaluate what was
 synthesized, pack the models.
 
-Layout under the experiment directory ``exp``: ``synth/<model>/`` (stage 6, see :mod:`speechnas.tts.synthesize`),
-``eval/results.{json,txt}`` (stage 7), ``packed/<model>/`` (stage 8, see :mod:`speechnas.tts.pack`).
+Layout under the experiment directory ``exp``: ``synth/<model>/`` (stage 6, see :mod:`speechnas.tts.decoding.synthesize`),
+``eval/results.{json,txt}`` (stage 7), ``packed/<model>/`` (stage 8, see :mod:`speechnas.tts.recipe.pack`).
 """
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import json
 import logging
 from pathlib import Path
 
-from speechnas.tts.pack import load_model, pack_model, read_model_meta
-from speechnas.tts.recipe_config import RecipeConfig
-from speechnas.tts.recipe_data import RecipeData
-from speechnas.tts.recipe_train import trained_model_dir
-from speechnas.tts.report import evaluate_synthesis, write_results
-from speechnas.tts.synthesize import Synthesizer, synthesize_set
+from speechnas.tts.recipe.pack import load_model, pack_model, read_model_meta
+from speechnas.tts.recipe.config import RecipeConfig
+from speechnas.tts.recipe.data import RecipeData
+from speechnas.tts.recipe.train_stage import trained_model_dir
+from speechnas.tts.evaluation.report import evaluate_synthesis, write_results
+from speechnas.tts.decoding.synthesize import Synthesizer, synthesize_set
 from speechnas.utils.config import to_dict
 
 log = logging.getLogger(__name__)

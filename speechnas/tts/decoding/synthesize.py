@@ -20,11 +20,11 @@ from speechnas.audio.griffinlim import GriffinLimConfig, griffin_lim
 from speechnas.audio.io import write_wav
 from speechnas.data import collate_tts
 from speechnas.text.tokens import TextFrontend, UnknownSymbolError
-from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.metrics import attention_metrics, select_attention
-from speechnas.tts.pack import LoadedModel
-from speechnas.tts.plot import attention_figure, save_figure
-from speechnas.tts.train import batch_to
+from speechnas.tts.decoding.decode import DecodeConfig, generate
+from speechnas.tts.evaluation.metrics import attention_metrics, select_attention
+from speechnas.tts.recipe.pack import LoadedModel
+from speechnas.tts.evaluation.plot import attention_figure, save_figure
+from speechnas.tts.training.trainer import batch_to
 from speechnas.utils.io import atomic_write_json, atomic_write_with
 from speechnas.utils.progress import progress
 

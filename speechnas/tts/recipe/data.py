@@ -16,7 +16,7 @@ from speechnas.data import BucketBatchSampler, DistributedBucketSampler, Feature
 from speechnas.data.kaldi import read_scp
 from speechnas.data.sampler import bucket_batches
 from speechnas.text.tokens import TokenList
-from speechnas.tts.decode import DecodeConfig, max_lengths
+from speechnas.tts.decoding.decode import DecodeConfig, max_lengths
 
 
 def token_type_of(tokens: TokenList) -> str:

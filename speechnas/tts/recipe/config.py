@@ -13,10 +13,10 @@ from typing import Literal
 from speechnas.audio.griffinlim import GriffinLimConfig
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.nas.seminas import SemiNASConfig
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.loss import LossConfig
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.train import TrainConfig
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.training.loss import LossConfig
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.training.trainer import TrainConfig
 from speechnas.utils.config import load_config
 
 SEARCH_METHODS = ("seminas", "nao", "random")

@@ -4,7 +4,7 @@ Batched, with per-utterance stopping (stop probability above a threshold) and a 
 (``ratio * text length + offset``, capped); finished utterances leave the batch so the rest decode faster.
 Pre-net dropout masks are drawn for the whole output up front (seedable, or switched off), so teacher
 forcing with the returned masks on the generated frames reproduces them exactly. The optional monotonic
-attention constraint (official ``--attn_constraint``) lives in :mod:`speechnas.tts.monotonic`.
+attention constraint (official ``--attn_constraint``) lives in :mod:`speechnas.tts.decoding.monotonic`.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import torch
 
 from speechnas.data import padding_mask
-from speechnas.tts.arch import TTSArch
-from speechnas.tts.layers import reorder_state
-from speechnas.tts.model import TTSBackbone
-from speechnas.tts.monotonic import MonotonicConstraint, find_diagonal_heads
+from speechnas.tts.model.arch import TTSArch
+from speechnas.tts.model.layers import reorder_state
+from speechnas.tts.model.backbone import TTSBackbone
+from speechnas.tts.decoding.monotonic import MonotonicConstraint, find_diagonal_heads
 
 
 @dataclass

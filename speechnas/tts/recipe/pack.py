@@ -19,9 +19,9 @@ from speechnas.audio.functional import MelConfig
 from speechnas.audio.griffinlim import GriffinLimConfig
 from speechnas.data import FeatureNormalizer
 from speechnas.text.tokens import TokenList
-from speechnas.tts.arch import TTSArch, from_str
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModel, TTSModelConfig
+from speechnas.tts.model.arch import TTSArch, from_str
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
 from speechnas.utils.checkpoint import find_latest_checkpoint
 from speechnas.utils.config import from_dict, to_dict
 from speechnas.utils.device import resolve_device
