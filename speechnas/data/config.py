@@ -13,8 +13,8 @@ class MiniCorpusConfig:
     """The small corpus of ``--mini true``: short LJSpeech sentences read by eSpeak NG (or the synthetic one)."""
     seed: int = 1  # which sentences are drawn (eSpeak NG) / the synthetic renderer's seed
     num_utterances: int | None = 320  # sentences drawn (synthetic corpus: at most its 285; None: all)
-    min_chars: int = 20  # eSpeak NG mini: cleaned transcripts of min_chars..max_chars characters
-    max_chars: int = 60
+    min_chars: int = 30  # eSpeak NG mini: cleaned transcripts of min_chars..max_chars characters
+    max_chars: int = 90
     hard_eval: int = 20  # robustness setting on the mini corpus: hard sentences kept for eval / dev
     hard_dev: int = 10
 

@@ -32,7 +32,7 @@ def test_voice_is_a_function_of_seed_and_id():
     assert len(others) > 10  # rates differ between utterances
     assert draw_voice("LJ001-0001", 3, ESpeakConfig(seed=2)) != a
     rates = np.array([draw_voice(f"X{i}", 1, cfg).prosody.rate for i in range(2000)])
-    assert abs(np.median(rates) - cfg.rate) < 2 and 0.04 < np.std(np.log(rates)) < 0.08
+    assert abs(np.median(rates) - cfg.rate) < 2 and 0.02 < np.std(np.log(rates)) < 0.04
 
 
 def test_clauses_keep_their_punctuation():
@@ -54,7 +54,7 @@ def test_frames_per_character_match_ljspeech(transcripts):
     fpc = np.array([render_utterance(transcripts[i].text, transcripts[i].utt_id, cfg).size / 256
                     / len(transcripts[i].text) for i in pick])
     assert 5.4 < fpc.mean() < 6.2, fpc.mean()
-    assert 0.09 < fpc.std() / fpc.mean() < 0.16, fpc.std() / fpc.mean()
+    assert 0.09 < fpc.std() / fpc.mean() < 0.18, fpc.std() / fpc.mean()
 
 
 def test_mini_selection(transcripts):
