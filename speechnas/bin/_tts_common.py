@@ -48,6 +48,8 @@ def parse_recipe(p: argparse.ArgumentParser, stage: str,
             print(config_to_yaml(cfg), end="")
             sys.exit(0)
         data = RecipeData(args.data_dir, args.dump_dir, args.prefix) if need_data else None
+        if data is not None:
+            data.resolve(cfg)  # decoding lengths from the training data
     except (ConfigError, ValueError, FileNotFoundError) as e:
         sys.exit(f"{stage}: {e}")
     return args, cfg, data

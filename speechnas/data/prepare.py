@@ -15,13 +15,15 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from speechnas.data.config import DataConfig
 from speechnas.data.corpus import hard_sentences
 from speechnas.data.features import compute_stats, features_complete, make_features, save_stats, stats_usable
 from speechnas.data.kaldi import DataDirError, Utterance, read_scp, validate_data_dir, write_data_dir
 from speechnas.data.ljspeech import load_corpus
 from speechnas.data.splits import make_split
-from speechnas.text.tokens import TextFrontend, TokenList, write_token_file
+from speechnas.text.tokens import TextFrontend, TokenList, read_token_file, write_token_file
 from speechnas.utils.config import to_dict
 from speechnas.utils.io import atomic_write_json, atomic_write_text
 from speechnas.utils.progress import progress
@@ -107,6 +109,8 @@ def prepare_features(data_root: str | Path, dump_root: str | Path, prefix: str, 
         train = rep if s == "train" else train
     tokens = write_tokens(data_root, dump_root, prefix, cfg.token_type)
     summary["tokens"] = f"{cfg.token_type}: {len(tokens)} symbols"
+    lengths = write_length_stats(dump_root, prefix)
+    summary["frames_per_token"] = {k: v["max"] for k, v in lengths["frames_per_token"].items()}
     if train is not None:  # the jobs summed the train frames as they went
         save_stats(train.sums, stats_file, where=str(dump_root / prefix / "train" / "feats.scp"))
     elif not stats_usable(stats_file):
@@ -131,6 +135,26 @@ def write_tokens(data_root: Path, dump_root: Path, prefix: str, token_type: str)
     if not tok_file.is_file() or TokenList.read(tok_file) != frontend.tokens:
         frontend.tokens.write(tok_file)
     return frontend.tokens
+
+
+def write_length_stats(dump_root: Path, prefix: str) -> dict:
+    """``<dump>/<prefix>/length_stats.json``: frames per token (``<eos>`` counted, as the model's text lengths) of
+    every set with features: mean, coefficient of variation, max, 99th percentile. Stages 3-8 take the decoder's
+    maximum length (1.5 x the train set's max) and the expected length of text-only utterances from it."""
+    per_set = {}
+    for s in SETS:
+        shape, token = dump_root / prefix / s / "feats_shape", dump_root / prefix / s / "token"
+        if not shape.is_file():
+            continue
+        symbols = read_token_file(token)
+        ratio = np.array([int(n) / (len(symbols[u]) + 1) for u, n in read_scp(shape).items()])
+        if ratio.size:
+            per_set[s] = {"utterances": int(ratio.size), "mean": round(float(ratio.mean()), 4),
+                          "cv": round(float(ratio.std() / ratio.mean()), 4), "max": round(float(ratio.max()), 4),
+                          "p99": round(float(np.percentile(ratio, 99)), 4)}
+    stats = {"frames_per_token": per_set}
+    atomic_write_json(dump_root / prefix / "length_stats.json", stats)
+    return stats
 
 
 def _check_store(store: Path, cfg: DataConfig, record: dict) -> None:

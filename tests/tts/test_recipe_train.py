@@ -38,8 +38,13 @@ class FakeData:
         self.root, self.interrupt = root, interrupt
         self.batches = [random_batch([6, 5], [12, 9], vocab=len(TOKENS), seed=i) for i in range(2)]
 
+    frames_per_token = 1.5
+
     def mel_config(self) -> MelConfig:
         return MelConfig()
+
+    def decode_config(self, decode):
+        return decode
 
     def data_dir(self, name: str) -> Path:
         (self.root / name).mkdir(exist_ok=True)  # no wav.scp: stage 5 skips the teacher-forced dev check

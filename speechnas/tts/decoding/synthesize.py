@@ -22,6 +22,7 @@ from speechnas.data import collate_tts
 from speechnas.text.tokens import TextFrontend, UnknownSymbolError
 from speechnas.tts.decoding.decode import DecodeConfig, generate
 from speechnas.tts.evaluation.metrics import attention_metrics, select_attention
+from speechnas.tts.evaluation.scoring import expected_lengths
 from speechnas.tts.recipe.pack import LoadedModel
 from speechnas.tts.evaluation.plot import attention_figure, save_figure
 from speechnas.tts.training.trainer import batch_to
@@ -43,7 +44,8 @@ class Speech:
     attention: torch.Tensor  # (frames, tokens incl. EOS) most focused head and layer
     text_length: int  # tokens incl. <eos>
     stopped: bool  # the stop token fired before the maximum length
-    dfr: float  # diagonal focus rate as the search scores it (metrics.attention_metrics: EOS excluded)
+    dfr: float  # the search reward (metrics.alignment_reward): against the reference length when the batch has
+    # audio, else the length the text should take (the model's frames_per_token); nan when neither is known
 
 
 class Synthesizer:
@@ -83,7 +85,13 @@ class Synthesizer:
         out = generate(self.model, batch["text"], batch["text_lengths"], self.decode)
         lengths = out["lengths"]
         attn = select_attention(out["attentions"], batch["text_lengths"], lengths, eos=False)  # EOS column kept
-        dfr = attention_metrics(out["attentions"], batch["text_lengths"], lengths)["dfr"]
+        ref = batch.get("feats_lengths")
+        if ref is None and self.loaded.frames_per_token:
+            ref = expected_lengths(batch["text_lengths"], self.loaded.frames_per_token)
+        if ref is not None:
+            dfr = attention_metrics(out["attentions"], batch["text_lengths"], lengths, ref_lengths=ref)["dfr"]
+        else:  # a model packed without its data's lengths: no reference to judge the length by
+            dfr = torch.full((len(batch["utt_ids"]),), float("nan"))
         result = []
         for i, utt in enumerate(batch["utt_ids"]):
             n = int(lengths[i])

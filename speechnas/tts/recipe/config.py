@@ -90,11 +90,12 @@ class RecipeConfig:
     search_model: TTSModelConfig = field(  # stages 3-4
         default_factory=lambda: TTSModelConfig(hidden_size=64, attention_dropout=0.1))
     supernet: TrainConfig = field(default_factory=lambda: TrainConfig(
-        lr=3.95e-3, max_steps=30000, loss=LossConfig(guided_attn_until=4000)))  # guided attention: warm-up only
+        lr=3.95e-3, max_steps=30000, loss=LossConfig(guided_attn_until=3000)))  # guided attention: first 10% only
     search: SearchStageConfig = field(default_factory=SearchStageConfig)
     final_model: TTSModelConfig = field(  # stage 5
         default_factory=lambda: TTSModelConfig(hidden_size=256, attention_dropout=0.1))
-    final_train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1.98e-3, max_steps=80000))
+    final_train: TrainConfig = field(default_factory=lambda: TrainConfig(  # guided attention: first 10% only, so
+        lr=1.98e-3, max_steps=80000, loss=LossConfig(guided_attn_until=8000)))  # stage 7 sees each model's own alignment
     baseline_op: str = "tf4"  # the hand-designed baseline: this op in every layer (Transformer TTS)
     loader: LoaderConfig = field(default_factory=LoaderConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)

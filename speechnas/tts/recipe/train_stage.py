@@ -62,7 +62,8 @@ def train_model_stage(cfg: RecipeConfig, data: RecipeData, exp: str | Path, name
     check_record(out / "model.json", {"model": to_dict(model_cfg), "tokens": data.tokens.tokens}, "the model")
     if get_info().is_main:
         write_model_dir(out, arch, model_cfg, data.tokens_path, data.stats_path, data.mel_config(), data.token_type,
-                        cfg.synth.decode, cfg.synth.griffin_lim, {"name": name})
+                        data.decode_config(cfg.synth.decode), cfg.synth.griffin_lim, {"name": name},
+                        frames_per_token=data.frames_per_token)
     seed_everything(cfg.final_train.seed)  # identical initialisation for identical architectures
     model = TTSModel(model_cfg, arch)
     trainer = Trainer(model, cfg.final_train, out, record_config=cfg)
