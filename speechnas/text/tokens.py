@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from speechnas.text.cleaners import CLEANED_SYMBOLS, describe_chars, get_cleaner
+from speechnas.text.cleaners import CLEANED_SYMBOLS, describe_chars, find_unmappable, get_cleaner
 from speechnas.utils.io import atomic_write_text
 
 PAD, EOS = "<pad>", "<eos>"
@@ -137,8 +137,16 @@ class TextFrontend:
             self.g2p = Phonemizer()
 
     def symbols(self, text: str, where: str = "") -> list[str] | str:
+        """Characters, or phonemes of text the cleaners could map entirely (others are named, as for characters:
+        eSpeak would otherwise read, say, Greek letters by another language's rules)."""
         cleaned = self.clean(text)
-        return cleaned if self.token_type == "char" else self.g2p(cleaned, where)
+        if self.token_type == "char":
+            return cleaned
+        bad = find_unmappable(cleaned)
+        if bad:
+            raise UnknownSymbolError(f"{where + ': ' if where else ''}characters the cleaners cannot map: "
+                                     f"{describe_chars(bad)}")
+        return self.g2p(cleaned, where)
 
     def __call__(self, text: str, where: str = "") -> list[int]:
         return self.tokens.encode(self.symbols(text, where), where=where)

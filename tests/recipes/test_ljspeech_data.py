@@ -116,6 +116,23 @@ def test_real_clips_stages_0_to_2(tmp_path):
     assert "fourteen fifty five" in text["LJ001-0007"]
     phones = read_token_file(recipe / "dump" / "full" / "train" / "token")["LJ001-0007"]
     assert "".join(phones).count("ˈ") > 10 and " " in phones
+    # decoding never cuts a real clip: the cap from the train set's frames per token, and the default ratio
+    import torch
+
+    from speechnas.tts.decoding.decode import DecodeConfig, max_lengths
+    from speechnas.tts.recipe.data import RecipeData
+
+    data = RecipeData(recipe / "data", recipe / "dump", "full")
+    stats = json.loads((recipe / "dump" / "full" / "length_stats.json").read_text())["frames_per_token"]
+    assert stats["train"]["utterances"] == 28 and 4.0 < stats["train"]["mean"] < 9.0
+    assert data.frames_per_token == stats["train"]["mean"]
+    for s in ("train", "dev", "eval"):
+        frames = {u: int(n) for u, n in read_scp(recipe / "dump" / "full" / s / "feats_shape").items()}
+        tokens = read_token_file(recipe / "dump" / "full" / s / "token")
+        lengths = torch.tensor([len(tokens[u]) + 1 for u in frames])
+        for cfg in (data.decode_config(DecodeConfig()), DecodeConfig()):
+            cap = max_lengths(lengths, cfg)
+            assert (cap >= torch.tensor(list(frames.values()))).all(), (s, cfg.max_len_ratio)
     shapes = read_scp(recipe / "dump" / "full" / "train" / "feats_shape")
     assert int(shapes["LJ001-0001"]) == 212893 // 256 + 1  # samples in durations.tsv, centred frames
 

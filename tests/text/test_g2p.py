@@ -57,3 +57,10 @@ def test_every_ljspeech_transcript_phonemizes_offline(no_network):
     for t in transcripts:
         sym = g2p(t.text, t.utt_id)
         assert sym and not tokens.unknown(sym), (t.utt_id, tokens.unknown(sym))
+
+
+def test_characters_the_cleaners_cannot_map_are_named_for_phonemes_too():
+    from speechnas.text.tokens import UnknownSymbolError
+
+    with pytest.raises(UnknownSymbolError, match=r"'ω' \(U\+03C9"):
+        TextFrontend("phn")("Ωmega three")

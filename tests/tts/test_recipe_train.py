@@ -79,7 +79,7 @@ def test_stages_3_4_refuse_changed_settings_before_writing(tmp_path):
     with pytest.raises(ValueError, match=r"model\.hidden_size \(16, now 24\).*remove .*supernet"):
         train_supernet_stage(bigger, data, exp)
     assert (exp / "supernet" / "config.yaml").read_bytes() == recorded  # the trainer never started
-    assert search_stage(cfg, data, exp, "random")["queries"] == 2
+    assert search_stage(cfg, data, exp, "random")["architectures"] == 2
     search_cfg = exp / "search" / "random" / "supernet" / "config.yaml"
     recorded, scores = search_cfg.read_bytes(), (exp / "search" / "random" / "scores.jsonl").read_text()
     fewer = replace(cfg, search=replace(cfg.search, evaluator=replace(cfg.search.evaluator, dev_utterances=2)))

@@ -226,6 +226,37 @@ def detect_skips_repeats(path: np.ndarray | Sequence[int], src_len: int, min_ski
     return out
 
 
+WORD_BREAKS = frozenset(" ,.!?'")  # tokens that are not part of a word: space and punctuation
+
+
+def word_of_tokens(symbols: Sequence[str]) -> list[int | None]:
+    """Word index of each token (``None`` for spaces and punctuation): the unit stage 7 counts errors in."""
+    out: list[int | None] = []
+    word, in_word = -1, False
+    for sym in symbols:
+        if sym in WORD_BREAKS:
+            out.append(None)
+            in_word = False
+        else:
+            if not in_word:
+                word, in_word = word + 1, True
+            out.append(word)
+    return out
+
+
+def detect_word_errors(path: np.ndarray | Sequence[int], symbols: Sequence[str],
+                       min_repeat_frames: int = 2) -> AlignmentErrors:
+    """Skips and repeats counted per word, spaces and punctuation ignored: a skipped word is one no frame's
+    alignment path visits (any of its tokens); a repeat is a return to an earlier word, held ``min_repeat_frames``
+    frames. ``path`` indexes ``symbols`` (frames on ``<eos>`` or beyond, spaces and punctuation are left out)."""
+    word_of = word_of_tokens(symbols)
+    words = [word_of[t] for t in np.asarray(path, dtype=np.int64).tolist() if 0 <= t < len(word_of)
+             and word_of[t] is not None]
+    n_words = max((w for w in word_of if w is not None), default=-1) + 1
+    return detect_skips_repeats(np.asarray(words, dtype=np.int64), n_words, min_skip=1, min_repeat=1,
+                                min_repeat_frames=min_repeat_frames)
+
+
 def robustness_counts(errors: Sequence[AlignmentErrors]) -> dict[str, int]:
     """Sentences with a skip, with a repeat, and with either (each sentence counted once, as in Table 4)."""
     return {

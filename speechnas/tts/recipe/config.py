@@ -28,12 +28,16 @@ def _paper_seminas(unlabelled: int = 4000) -> SemiNASConfig:
 
 @dataclass
 class EvaluatorConfig:
-    """How stage 4 scores an architecture: free-running decoding of the dev set with the supernet's weights."""
+    """How stage 4 trains and scores: the one-shot loop's schedule and free-running decoding of the dev set."""
 
     dev_utterances: int = 0  # 0 = the whole dev set, else the first N utterances (sorted ids)
     batch_frames: int = 40000  # padded frames per decoding batch (many utterances decode at once)
-    decode: DecodeConfig = field(default_factory=lambda: DecodeConfig(seed=0))  # seeded: a score is reproducible
-    steps_per_new_arch: int = 300  # supernet steps per new architecture before it is scored (~ supernet.max_steps / N)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)  # its seed is replaced by each of ``seeds``
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])  # pre-net dropout seeds; the score is their mean
+    steps_per_new_arch: int = 300  # a new architecture's own supernet steps before it joins the pool
+    #   (~ supernet.max_steps / N: as much as each initial one had in stage 3)
+    pool_steps_per_arch: int = 100  # then, each iteration, steps per pool architecture on the whole pool, before
+    #   every pool architecture is scored again (official: max_epochs x |pool| epochs per iteration)
 
 
 @dataclass

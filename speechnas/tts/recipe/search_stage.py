@@ -15,7 +15,7 @@ from speechnas.tts.model.supernet import ArchSampler
 from speechnas.tts.recipe.config import RecipeConfig
 from speechnas.tts.recipe.data import RecipeData
 from speechnas.tts.recipe.records import check_record
-from speechnas.tts.recipe.search import run_tts_search
+from speechnas.tts.recipe.search import REWARD, run_tts_search
 from speechnas.tts.recipe.supernet_stage import build_supernet, search_space, supernet_checkpoint
 from speechnas.tts.training.trainer import Trainer
 from speechnas.utils.config import to_dict
@@ -34,17 +34,20 @@ def search_stage(cfg: RecipeConfig, data: RecipeData, exp: str | Path, method: s
     space = search_space(cfg)
     ev = cfg.search.evaluator
     dev = data.fixed_batches("dev", ev.batch_frames, ev.dev_utterances, ev.decode)
-    check_record(out / "search.json", {"evaluator": to_dict(ev), "start": start.name,
-                                        "dev": sorted(u for b in dev for u in b["utt_ids"])}, "the search")
+    check_record(out / "search.json", {"evaluator": to_dict(ev), "start": start.name, "reward": REWARD,
+                                       "frames_per_token": data.frames_per_token,
+                                       "dev": sorted(u for b in dev for u in b["utt_ids"])}, "the search")
     pool_file = Path(exp) / "supernet" / "pool.txt"  # what stage 3 trained on
     sampler = ArchSampler(space, [space.from_str(a) for a in pool_file.read_text().splitlines()], cfg.search.seed)
     trainer = Trainer(build_supernet(cfg, data), cfg.supernet, out / "supernet", sampler, record_config=cfg)
     trainer.resume(start)
     loader = data.train_loader(cfg.supernet.batch_frames, cfg.supernet.seed, cfg.loader.workers, cfg.loader.max_frames)
-    summary = run_tts_search(cfg.search, method, trainer, sampler, dev, loader, out, start)
-    log.info("stage 4: %s: best DFR %.4f, median %.4f over %d architectures (%.2f s each): %s", method,
-             summary["best_dfr"], summary["median_dfr"], summary["queries"], summary["seconds_per_arch"],
-             summary["best_arch"])
+    summary = run_tts_search(cfg.search, method, trainer, sampler, dev, loader, out, start, data.frames_per_token)
+    blind = summary["text_blind_dfr"]["mean"]
+    log.info("stage 4: %s: best DFR %.4f, median %.4f over %d architectures (%.2f s per score, %d seeds); "
+             "text-blind diagonal %s: %s", method, summary["best_dfr"], summary["median_dfr"],
+             summary["architectures"], summary["seconds_per_score"] or 0.0, len(summary["decoding_seeds"]),
+             "n/a" if blind is None else f"{blind:.4f}", summary["best_arch"])
     return summary
 
 
