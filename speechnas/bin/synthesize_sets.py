@@ -1,5 +1,5 @@
 """Stage 6: synthesize the eval set (the hard sentences in the robustness setting) with every trained model:
-Griffin-Lim wavs and attention plots in ``<exp>/synth/<model>/``. A missing model fails naming its path."""
+Griffin-Lim wavs and attention plots in ``<exp>/synth/<set>/<model>/`` (every set of ``synth.sets``). A missing model fails naming its path."""
 from __future__ import annotations
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage

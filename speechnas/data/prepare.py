@@ -1,9 +1,10 @@
 """Stages 1 and 2 as library calls: corpus -> Kaldi data directories -> features, token list and statistics.
 
-Layout (``<prefix>`` is the setting, ``mini_<setting>`` on the built-in corpus):
-``<data>/<prefix>_{train,dev,eval}/`` Kaldi dirs, ``<data>/<prefix>_split.json`` (the split and its seed),
-``<data>/<prefix>_skipped.txt`` (utterances left out by ``skip_bad``);
-``<dump>/<prefix>/{train,dev,eval}/feats.scp, feats_shape``, ``<dump>/<prefix>/tokens.txt``,
+Layout (``<prefix>``: the setting, ``espeak_<setting>`` or ``mini_<setting>`` on the eSpeak NG corpus):
+``<data>/<prefix>_{train,dev,eval,hard}/`` Kaldi dirs (``hard``: the project's hard sentences, with their rendered
+references on the eSpeak NG corpus, in every setting; the robustness setting's eval set), ``<data>/<prefix>_split.json``
+(the split and its seed), ``<data>/<prefix>_skipped.txt`` (utterances left out by ``skip_bad``);
+``<dump>/<prefix>/<set>/{feats.scp,feats_shape,token}``, ``<dump>/<prefix>/{tokens.txt,length_stats.json}``,
 ``<dump>/<prefix>/feats_stats.npz`` (train set), with the ``.npy`` files shared by all settings of one corpus in
 ``<dump>/<corpus>_feats/`` (so a second setting reuses the first one's features).
 """
@@ -29,14 +30,15 @@ from speechnas.utils.io import atomic_write_json, atomic_write_text
 from speechnas.utils.progress import progress
 
 log = logging.getLogger(__name__)
-SETS = ("train", "dev", "eval")
+SETS = ("train", "dev", "eval", "hard")  # hard: the hard sentences (eval part), in every setting
 
 
 def _record(corpus_dir: Path, setting: str, cfg: DataConfig, mini: bool, skip_bad: bool) -> dict:
     meta = (corpus_dir / "metadata.csv").read_bytes()
     return {"corpus_dir": str(corpus_dir.resolve()), "metadata_sha256": hashlib.sha256(meta).hexdigest(),
             "setting": setting, "mini": mini, "skip_bad": skip_bad, "text_column": cfg.text_column,
-            "cleaner": cfg.cleaner, "split_seed": cfg.split_seed,
+            "cleaner": cfg.cleaner, "split_seed": cfg.split_seed, "sets": list(SETS),
+            "hard_references": (corpus_dir / "hard" / "wavs").is_dir(),
             "hard": [cfg.mini.hard_eval, cfg.mini.hard_dev] if mini else None}
 
 
@@ -62,9 +64,10 @@ def prepare_data(corpus_dir: str | Path, data_root: str | Path, prefix: str, set
     split = make_split(list(by_id), setting, cfg.split_seed)
     sets = {"train": [by_id[u] for u in split.train], "dev": [by_id[u] for u in split.dev],
             "eval": [by_id[u] for u in split.eval]}
+    sets["hard"] = with_references(hard_sentences("eval", cfg.mini.hard_eval if mini else None), corpus_dir)
     if setting == "robustness":
         sets["dev"] = hard_sentences("dev", cfg.mini.hard_dev if mini else None)
-        sets["eval"] = with_references(hard_sentences("eval", cfg.mini.hard_eval if mini else None), corpus_dir)
+        sets["eval"] = sets["hard"]
     for s in SETS:
         write_data_dir(data_root / f"{prefix}_{s}", sets[s])
     result = {"record": record, "sizes": {s: len(v) for s, v in sets.items()}, "skipped": len(skipped),

@@ -14,12 +14,13 @@ import re
 from speechnas.text.espeak import ESpeakUnavailableError, engine
 
 STRESS = ["ˈ", "ˌ"]
-# eSpeak NG 1.52 en-us phonemes (IPA), as it writes them for the 13,100 LJSpeech transcripts after the cleaners
-# (``benchmarks/data/phonemize_ljspeech.py`` prints the inventory), stress marks split off.
+# eSpeak NG 1.52 en-us phonemes (IPA), stress marks split off: what it writes for the 13,100 LJSpeech transcripts
+# and the project's hard sentences after the cleaners (``benchmarks/data/phonemize_ljspeech.py`` prints the
+# inventory), plus a few vowels of its phoneme table those texts do not use.
 PHONEMES = [
     # consonants
     "b", "d", "dʒ", "f", "h", "j", "k", "l", "m", "n", "n̩", "p", "r", "s", "t", "tʃ", "v", "w", "x", "z", "ð", "ŋ",
-    "ɡ", "ɹ", "ɾ", "ʃ", "ʒ", "θ", "ʔ", "əl",
+    "ɡ", "ɹ", "ɾ", "ʃ", "ʒ", "θ", "ʔ", "əl", "ɬ",
     # vowels and diphthongs
     "a", "æ", "ɐ", "ə", "ɚ", "ɛ", "ɪ", "ᵻ", "i", "iː", "iə", "ʊ", "u", "uː", "ʌ", "ɑ", "ɑː", "ɒ", "ɔ", "ɔː", "ɜː", "e",
     "eɪ", "aɪ", "aʊ", "oʊ", "ɔɪ", "aɪə", "aɪɚ", "ɔːɹ", "ɑːɹ", "ɪɹ", "ɛɹ", "ʊɹ", "o",

@@ -78,5 +78,5 @@ def test_skip_bad_writes_list_and_keeps_good(tmp_path):
     skipped = (tmp_path / "data" / "x_skipped.txt").read_text().splitlines()
     assert [s.split("\t")[0] for s in skipped] == ["line 11", "LJ003-0001", "LJ003-0002"]
     assert "audio file not found" in skipped[2] and "cannot map" in skipped[1]
-    assert sum(res["sizes"].values()) == 10
+    assert sum(res["sizes"][s] for s in ("train", "dev", "eval")) == 10 and res["sizes"]["hard"] == 109
     shutil.rmtree(tmp_path / "data")

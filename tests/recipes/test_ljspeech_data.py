@@ -67,7 +67,7 @@ def test_mini_espeak_stages_0_to_2_and_rerun(tmp_path):
     durs = [int(n) * 256 / 22050 for n in read_scp(recipe / "dump/mini_low_resource/train/feats_shape").values()]
     assert 3.0 < np.mean(durs) < 5.5 and max(durs) < 9.0 and min(durs) > 1.5
     split = json.loads((recipe / "data" / "mini_low_resource_split.json").read_text())
-    assert split["record"]["split_seed"] == 1 and split["sizes"] == {"train": 282, "dev": 19, "eval": 19}
+    assert split["record"]["split_seed"] == 1 and split["sizes"] == {"train": 282, "dev": 19, "eval": 19, "hard": 20}
     feat = next((recipe / "dump" / "espeak_mini_feats").glob("LJ*.npy"))
     mtime = feat.stat().st_mtime_ns
     r = _run(recipe, "--mini", "true", "--setting", "robustness", "--stage", "1", "--stop-stage", "2")  # reuses

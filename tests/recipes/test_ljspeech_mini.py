@@ -62,6 +62,7 @@ def mini(tmp_path_factory):
     recipe = _recipe(tmp_path_factory.mktemp("mini"))
     data_conf = yaml.safe_load((recipe / "conf" / "data.yaml").read_text())
     data_conf["mini"]["num_utterances"] = 40
+    data_conf["mini"]["hard_eval"] = 3  # the hard-sentence set of stages 6-7
     (recipe / "conf" / "tiny_data.yaml").write_text(yaml.safe_dump(data_conf))
     (recipe / "conf" / "tiny.yaml").write_text(yaml.safe_dump(TINY))
     opts = ["--mini", "true", "--data-conf", "conf/tiny_data.yaml", "--conf", "conf/tiny.yaml"]
@@ -144,13 +145,17 @@ def test_models_synthesis_table_and_pack(mini, tmp_path):
         model = load_model(exp / "train" / name)
         assert str(model.arch) == str(from_str(want[name], 2))
         assert json.loads((exp / "train" / name / "done.json").read_text())["steps"] == 30
-        synth = exp / "synth" / name
+        synth = exp / "synth" / "eval" / name
         for utt in eval_ids:
             wav, sr = sf.read(synth / f"{utt}.wav")
             assert sr == 22050 and wav.ndim == 1 and np.sqrt(np.mean(wav ** 2)) > 1e-3
             assert (synth / "attention" / f"{utt}.png").stat().st_size > 1000
     assert from_str(found, 2) == load_model(exp / "train" / "found").arch
-    results = json.loads((exp / "eval" / "results.json").read_text())["models"]
+    sets = json.loads((exp / "eval" / "results.json").read_text())["sets"]
+    assert list(sets) == ["eval", "hard"]
+    hard = sets["hard"]["models"]
+    assert all(r["sentences"] == 3 and r["mcd_sentences"] == 3 and r["error_unit"] == "word" for r in hard.values())
+    results = sets["eval"]["models"]
     assert list(results) == ["found", "transformer", "nao"]
     for name, r in results.items():
         assert r["sentences"] == 2 and 0 <= r["dfr"] <= 1 and r["mcd"] > 0 and r["mcd_sentences"] == 2
@@ -160,7 +165,7 @@ def test_models_synthesis_table_and_pack(mini, tmp_path):
         assert r["skip_sentences"] == sum(bool(u["skips"]) for u in utts.values())
         assert r["error_sentences"] == sum(bool(u["repeats"] or u["skips"]) for u in utts.values())
         # stage 7's DFR is the one stage 6 recorded, the search reward's (against the reference's length)
-        synth = json.loads((exp / "synth" / name / "synth.json").read_text())["utterances"]
+        synth = json.loads((exp / "synth" / "eval" / name / "synth.json").read_text())["utterances"]
         assert all(utts[u]["dfr"] == synth[u]["dfr"] and 0 <= synth[u]["dfr"] <= 1 for u in eval_ids)
         assert r["dfr"] == pytest.approx(np.mean([synth[u]["dfr"] for u in eval_ids]))
     table = (exp / "eval" / "results.txt").read_text()
@@ -180,13 +185,13 @@ def test_models_synthesis_table_and_pack(mini, tmp_path):
 def test_rerun_skips_finished_models_and_synthesis(mini):
     recipe, opts, _, _, _ = mini
     exp = recipe / "exp" / PREFIX
-    done = sorted((exp / "train").glob("*/checkpoints/ckpt_*.pt")) + sorted((exp / "synth").glob("*/*.wav"))
+    done = sorted((exp / "train").glob("*/checkpoints/ckpt_*.pt")) + sorted((exp / "synth").glob("*/*/*.wav"))
     before = {p: p.stat().st_mtime_ns for p in done}
     r = _run(recipe, *opts, "--stage", "5", "--stop-stage", "6", "--nj", "1")
     assert r.returncode == 0, r.stderr[-3000:]
     assert len(before) >= 6 and {p: p.stat().st_mtime_ns for p in done} == before
     log = r.stdout + r.stderr
-    assert "found is complete" in log and "synth/found is complete, skipping" in log
+    assert "found is complete" in log and "synth/eval/found is complete, skipping" in log
 
 
 def test_stage6_without_a_model_names_the_path(mini, tmp_path):

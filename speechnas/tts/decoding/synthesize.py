@@ -1,7 +1,7 @@
 """Text -> speech with a trained or packed model: cleaners and tokens, batched free-running decoding to the stop
 token, denormalisation, Griffin-Lim; and stage 6, which synthesizes a whole set with attention plots.
 
-Stage-6 layout (``synth/<model>/``): ``<utt>.wav`` (16-bit, the feature sample rate), ``attention/<utt>.png`` and
+Stage-6 layout (``synth/<set>/<model>/``): ``<utt>.wav`` (16-bit, the feature sample rate), ``attention/<utt>.png`` and
 ``attention/<utt>.npy`` (the most focused head and layer, ``(frames, tokens)`` including the EOS column, which the last
 frames attend to; for the alignment path), and ``synth.json`` (per utterance: frames, whether the stop token fired,
 token count, and ``dfr``, the search reward's DFR: head and layer chosen with EOS excluded), written last.

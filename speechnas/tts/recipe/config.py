@@ -74,6 +74,7 @@ class SynthConfig:
     """Stage 6 (and ``speechnas-synthesize``): decoding to the stop token, Griffin-Lim, attention plots."""
 
     decode: DecodeConfig = field(default_factory=lambda: DecodeConfig(seed=0))
+    sets: list[str] = field(default_factory=lambda: ["eval", "hard"])  # the eval set and the hard sentences
     griffin_lim: GriffinLimConfig = field(default_factory=GriffinLimConfig)
     batch_frames: int = 40000  # decoded frames per batch (estimated from the maximum length)
     attention_plots: bool = True
