@@ -7,10 +7,11 @@ iterations (400 queries), 30000 supernet steps, final model at hidden 256 traine
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from speechnas.audio.griffinlim import GriffinLimConfig
+from speechnas.nas import presets
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.nas.seminas import SemiNASConfig
 from speechnas.tts.decoding.decode import DecodeConfig
@@ -23,7 +24,9 @@ SEARCH_METHODS = ("seminas", "nao", "random")
 
 
 def _paper_seminas(unlabelled: int = 4000) -> SemiNASConfig:
-    return SemiNASConfig(initial=100, new_per_iteration=100, top_k=100, iterations=3, unlabelled=unlabelled)
+    """The official TTS controller schedule (:func:`speechnas.nas.presets.tts`): N = 100, M = 4000, K = 100, 100 new
+    per iteration, L = 3, 10,000 / 1,000 epochs, AdamW kept for the whole search."""
+    return replace(presets.tts(), unlabelled=unlabelled)
 
 
 @dataclass
