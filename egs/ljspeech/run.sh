@@ -31,6 +31,7 @@ conf=                        # config of stages 3-8 (empty: conf/mini.yaml with 
 exp_dir=                     # experiment dir of stages 3-8 (empty: exp/<prefix>)
 skip_bad=false               # true: list bad utterances (data/<prefix>_skipped.txt, dump/<prefix>/<set>/skipped.txt) instead of failing
 search_method=seminas        # seminas | nao | random: the search whose best architecture is trained as 'found'
+seed=                        # stages 3-8: one seed for the supernet, the search and the final trainings (empty: the config's)
 baselines=                   # true: stage 4 also runs NAO, stages 5-8 add the all-Transformer and NAO models (empty: true with --mini true)
 demo_text="Speech synthesis with an architecture that was found by semi supervised search."  # stage 8 speaks it
 . "$(dirname "$0")/../../tools/parse_options.sh" || exit 1
@@ -75,6 +76,7 @@ methods=$search_method; [ "$baselines" = true ] && [ "$search_method" != nao ] &
 device=cpu; [ "$ngpu" -gt 0 ] && device=cuda
 tts=(--conf "$conf" --data-dir data --dump-dir dump --prefix "$prefix" --exp-dir "$exp_dir")
 tts+=(--supernet.device "$device" --final_train.device "$device" --search.method "$search_method")
+[ -n "$seed" ] && tts+=(--supernet.seed "$seed" --search.seed "$seed" --final_train.seed "$seed")
 models=("${tts[@]}" --baselines "$baselines")
 launch=($python -m); [ "$ngpu" -gt 1 ] && launch=($python -m torch.distributed.run --standalone --nproc_per_node "$ngpu" -m)
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
