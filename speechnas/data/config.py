@@ -15,7 +15,7 @@ class MiniCorpusConfig:
     num_utterances: int | None = 320  # sentences drawn (synthetic corpus: at most its 285; None: all)
     min_chars: int = 30  # eSpeak NG mini: cleaned transcripts of min_chars..max_chars characters
     max_chars: int = 90
-    hard_eval: int = 20  # robustness setting on the mini corpus: hard sentences kept for eval / dev
+    hard_eval: int = 10  # the mini's hard sentences: the hard set (and the robustness eval set) / robustness dev
     hard_dev: int = 10
 
 
