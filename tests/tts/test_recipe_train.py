@@ -121,3 +121,18 @@ def test_final_architectures_follow_model_names(tmp_path):
     assert [str(a) for a in archs.values()] == [ARCH, "enc: tf4 tf4 | dec: tf4 tf4", "enc: tf2 tf2 | dec: lstm lstm"]
     assert list(final_architectures(cfg, tmp_path, "nao", baselines=True)) == ["found", "transformer"]
     assert str(final_architectures(cfg, tmp_path, "nao", baselines=False)["found"]) == "enc: tf2 tf2 | dec: lstm lstm"
+
+
+@pytest.mark.parametrize("conf", ["low_resource.yaml", "robustness.yaml", "full.yaml", "mini.yaml", "cpu.yaml"])
+def test_shipped_recipe_configs_load_and_keep_the_paper_rules(conf):
+    """Every shipped stage 3-8 config is valid; the paper settings limit guided attention to the first 10%."""
+    from speechnas.tts.recipe.config import load_recipe_config
+
+    cfg = load_recipe_config(str(Path(__file__).resolve().parents[2] / "egs" / "ljspeech" / "conf" / conf))
+    assert len(cfg.search.evaluator.seeds) >= 3 and cfg.search.evaluator.decode.max_len_ratio is None
+    initial = cfg.search.initial_count(cfg.search.method)
+    assert initial + cfg.search.seminas.iterations * cfg.search.seminas.new_per_iteration >= cfg.search.budget
+    if conf in ("low_resource.yaml", "robustness.yaml", "full.yaml"):
+        for train in (cfg.supernet, cfg.final_train):
+            assert 0 < train.loss.guided_attn_until <= 0.1 * train.max_steps
+        assert cfg.search.seminas.pretrain_epochs == 10000 and cfg.search.seminas.unlabelled == 4000
