@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,57 @@ class OneShotTask(Protocol):
 
     def load_state_dict(self, state: dict) -> None:
         """Return the supernet to a saved state."""
+
+
+class CachedScores:
+    """A task whose scores are kept in ``path`` (JSON lines, keyed by architecture and supernet step) as soon as
+    each exists: a loop killed mid-iteration, resumed, scores nothing twice with the same weights. Tasks with their
+    own cache (the TTS task keeps one per decoding seed) do not need it."""
+
+    def __init__(self, task: OneShotTask, space: SearchSpace, path: str | Path):
+        self.task, self.space, self.path = task, space, Path(path)
+        self.search_metric = task.search_metric
+        self.cache: dict[tuple[str, int], dict] = {}
+        self.scored = self.reused = 0
+        if self.path.is_file():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                    self.cache[(rec["key"], int(rec["supernet_step"]))] = rec["metrics"]
+                except (ValueError, KeyError):  # a line cut short by a kill: scored again
+                    continue
+
+    @property
+    def step(self) -> int:
+        return self.task.step
+
+    def train_paths(self, archs: Sequence[Arch], steps: int) -> None:
+        self.task.train_paths(archs, steps)
+
+    def score(self, archs: Sequence[Arch]) -> list[dict[str, float]]:
+        step, out = int(self.task.step), []
+        for arch in archs:  # one at a time, each kept at once: a kill loses at most the one being scored
+            key = self.space.key(arch)
+            if (key, step) not in self.cache:
+                metrics = {k: float(v) for k, v in self.task.score([arch])[0].items()}
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"key": key, "arch": self.space.to_str(arch), "supernet_step": step,
+                                        "metrics": metrics}) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                self.cache[(key, step)] = metrics
+                self.scored += 1
+            else:
+                self.reused += 1
+            out.append(dict(self.cache[(key, step)]))
+        return out
+
+    def state_dict(self) -> dict:
+        return self.task.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.task.load_state_dict(state)
 
 
 @dataclass

@@ -122,3 +122,17 @@ def test_budget_cut_and_exact_resume(tmp_path):
     with pytest.raises(ValueError, match="different budget"):
         run_oneshot_search(SPACE, ToySupernet(), "seminas", _seminas(), budget=12, seed=3, out_dir=tmp_path / "b",
                            cfg=cfg)
+
+
+def test_cached_scores_survive_a_restart(tmp_path):
+    from speechnas.nas.oneshot import CachedScores
+
+    task = ToySupernet()
+    cached = CachedScores(task, SPACE, tmp_path / "cache.jsonl")
+    archs = [(1, 2, 3, 4), (5, 5, 5, 5)]
+    first = cached.score(archs)
+    assert cached.scored == 2 and first == task.score(archs)
+    again = CachedScores(task, SPACE, tmp_path / "cache.jsonl")  # a restarted run at the same supernet step
+    assert again.score(archs[::-1]) == first[::-1] and again.scored == 0 and again.reused == 2
+    again.train_paths(archs[:1], 3)  # new weights: scored anew
+    assert again.score(archs[:1])[0] != first[0] and again.scored == 1
