@@ -19,9 +19,9 @@ from speechnas.audio.functional import MelConfig
 from speechnas.audio.griffinlim import GriffinLimConfig
 from speechnas.data import FeatureNormalizer
 from speechnas.text.tokens import TokenList
-from speechnas.tts.arch import TTSArch, from_str
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModel, TTSModelConfig
+from speechnas.tts.model.arch import TTSArch, from_str
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
 from speechnas.utils.checkpoint import find_latest_checkpoint
 from speechnas.utils.config import from_dict, to_dict
 from speechnas.utils.device import resolve_device
@@ -45,6 +45,7 @@ class LoadedModel:
     griffin_lim: GriffinLimConfig
     token_type: str
     cleaner: str
+    frames_per_token: float | None  # the training data's mean (expected lengths for the reward); None: unknown
     meta: dict  # the whole model.yaml
     path: Path
     weights: Path  # the file the weights came from (model.pt or the newest checkpoint)
@@ -52,11 +53,17 @@ class LoadedModel:
 
 def write_model_dir(out_dir: str | Path, arch: TTSArch, model_cfg: TTSModelConfig, tokens: str | Path,
                     stats: str | Path, mel: MelConfig, token_type: str, decode: DecodeConfig,
-                    griffin_lim: GriffinLimConfig, extra: dict | None = None) -> dict:
-    """Write ``model.yaml`` and copy the token list and statistics into ``out_dir`` (weights come separately)."""
+                    griffin_lim: GriffinLimConfig, extra: dict | None = None,
+                    frames_per_token: float | None = None) -> dict:
+    """Write ``model.yaml`` and copy the token list and statistics into ``out_dir`` (weights come separately).
+
+    ``decode`` should hold the maximum-length ratio from the training data
+    (:meth:`speechnas.tts.recipe.data.RecipeData.decode_config`), and ``frames_per_token`` its mean: both travel
+    with the model, so a packed model decodes and scores new text as the recipe did."""
     out = Path(out_dir)
     meta = {"format": FORMAT, "arch": str(arch), "model": to_dict(replace(model_cfg, arch=str(arch))),
             "features": to_dict(mel), "text": {"token_type": token_type, "cleaner": "english"},
+            "frames_per_token": frames_per_token,
             "decode": to_dict(decode), "griffin_lim": to_dict(griffin_lim), **(extra or {})}
     atomic_write_bytes(out / "tokens.txt", Path(tokens).read_bytes())
     atomic_write_bytes(out / "feats_stats.npz", Path(stats).read_bytes())
@@ -122,7 +129,8 @@ def load_model(path: str | Path, device: str = "cpu") -> LoadedModel:
                        from_dict(MelConfig, meta["features"], source=src),
                        from_dict(DecodeConfig, meta["decode"], source=src),
                        from_dict(GriffinLimConfig, meta["griffin_lim"], source=src),
-                       meta["text"]["token_type"], meta["text"]["cleaner"], meta, path, wfile)
+                       meta["text"]["token_type"], meta["text"]["cleaner"], meta.get("frames_per_token"), meta, path,
+                       wfile)
 
 
 def pack_model(model_dir: str | Path, out_dir: str | Path) -> Path:

@@ -1,7 +1,7 @@
 """Text -> speech with a trained or packed model: cleaners and tokens, batched free-running decoding to the stop
 token, denormalisation, Griffin-Lim; and stage 6, which synthesizes a whole set with attention plots.
 
-Stage-6 layout (``synth/<model>/``): ``<utt>.wav`` (16-bit, the feature sample rate), ``attention/<utt>.png`` and
+Stage-6 layout (``synth/<set>/<model>/``): ``<utt>.wav`` (16-bit, the feature sample rate), ``attention/<utt>.png`` and
 ``attention/<utt>.npy`` (the most focused head and layer, ``(frames, tokens)`` including the EOS column, which the last
 frames attend to; for the alignment path), and ``synth.json`` (per utterance: frames, whether the stop token fired,
 token count, and ``dfr``, the search reward's DFR: head and layer chosen with EOS excluded), written last.
@@ -20,11 +20,12 @@ from speechnas.audio.griffinlim import GriffinLimConfig, griffin_lim
 from speechnas.audio.io import write_wav
 from speechnas.data import collate_tts
 from speechnas.text.tokens import TextFrontend, UnknownSymbolError
-from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.metrics import attention_metrics, select_attention
-from speechnas.tts.pack import LoadedModel
-from speechnas.tts.plot import attention_figure, save_figure
-from speechnas.tts.train import batch_to
+from speechnas.tts.decoding.decode import DecodeConfig, generate
+from speechnas.tts.evaluation.metrics import attention_metrics, select_attention
+from speechnas.tts.evaluation.scoring import expected_lengths
+from speechnas.tts.recipe.pack import LoadedModel
+from speechnas.tts.evaluation.plot import attention_figure, save_figure
+from speechnas.tts.training.trainer import batch_to
 from speechnas.utils.io import atomic_write_json, atomic_write_with
 from speechnas.utils.progress import progress
 
@@ -43,7 +44,8 @@ class Speech:
     attention: torch.Tensor  # (frames, tokens incl. EOS) most focused head and layer
     text_length: int  # tokens incl. <eos>
     stopped: bool  # the stop token fired before the maximum length
-    dfr: float  # diagonal focus rate as the search scores it (metrics.attention_metrics: EOS excluded)
+    dfr: float  # the search reward (metrics.alignment_reward): against the reference length when the batch has
+    # audio, else the length the text should take (the model's frames_per_token); nan when neither is known
 
 
 class Synthesizer:
@@ -83,7 +85,13 @@ class Synthesizer:
         out = generate(self.model, batch["text"], batch["text_lengths"], self.decode)
         lengths = out["lengths"]
         attn = select_attention(out["attentions"], batch["text_lengths"], lengths, eos=False)  # EOS column kept
-        dfr = attention_metrics(out["attentions"], batch["text_lengths"], lengths)["dfr"]
+        ref = batch.get("feats_lengths")
+        if ref is None and self.loaded.frames_per_token:
+            ref = expected_lengths(batch["text_lengths"], self.loaded.frames_per_token)
+        if ref is not None:
+            dfr = attention_metrics(out["attentions"], batch["text_lengths"], lengths, ref_lengths=ref)["dfr"]
+        else:  # a model packed without its data's lengths: no reference to judge the length by
+            dfr = torch.full((len(batch["utt_ids"]),), float("nan"))
         result = []
         for i, utt in enumerate(batch["utt_ids"]):
             n = int(lengths[i])

@@ -7,33 +7,40 @@ iterations (400 queries), 30000 supernet steps, final model at hidden 256 traine
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from speechnas.audio.griffinlim import GriffinLimConfig
+from speechnas.nas import presets
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.nas.seminas import SemiNASConfig
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.loss import LossConfig
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.train import TrainConfig
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.training.loss import LossConfig
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.training.trainer import TrainConfig
 from speechnas.utils.config import load_config
 
 SEARCH_METHODS = ("seminas", "nao", "random")
 
 
 def _paper_seminas(unlabelled: int = 4000) -> SemiNASConfig:
-    return SemiNASConfig(initial=100, new_per_iteration=100, top_k=100, iterations=3, unlabelled=unlabelled)
+    """The official TTS controller schedule (:func:`speechnas.nas.presets.tts`): N = 100, M = 4000, K = 100, 100 new
+    per iteration, L = 3, 10,000 / 1,000 epochs, AdamW kept for the whole search."""
+    return replace(presets.tts(), unlabelled=unlabelled)
 
 
 @dataclass
 class EvaluatorConfig:
-    """How stage 4 scores an architecture: free-running decoding of the dev set with the supernet's weights."""
+    """How stage 4 trains and scores: the one-shot loop's schedule and free-running decoding of the dev set."""
 
     dev_utterances: int = 0  # 0 = the whole dev set, else the first N utterances (sorted ids)
     batch_frames: int = 40000  # padded frames per decoding batch (many utterances decode at once)
-    decode: DecodeConfig = field(default_factory=lambda: DecodeConfig(seed=0))  # seeded: a score is reproducible
-    steps_per_new_arch: int = 300  # supernet steps per new architecture before it is scored (~ supernet.max_steps / N)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)  # its seed is replaced by each of ``seeds``
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])  # pre-net dropout seeds; the score is their mean
+    steps_per_new_arch: int = 300  # a new architecture's own supernet steps before it joins the pool
+    #   (~ supernet.max_steps / N: as much as each initial one had in stage 3)
+    pool_steps_per_arch: int = 100  # then, each iteration, steps per pool architecture on the whole pool, before
+    #   every pool architecture is scored again (official: max_epochs x |pool| epochs per iteration)
 
 
 @dataclass
@@ -70,6 +77,7 @@ class SynthConfig:
     """Stage 6 (and ``speechnas-synthesize``): decoding to the stop token, Griffin-Lim, attention plots."""
 
     decode: DecodeConfig = field(default_factory=lambda: DecodeConfig(seed=0))
+    sets: list[str] = field(default_factory=lambda: ["eval", "hard"])  # the eval set and the hard sentences
     griffin_lim: GriffinLimConfig = field(default_factory=GriffinLimConfig)
     batch_frames: int = 40000  # decoded frames per batch (estimated from the maximum length)
     attention_plots: bool = True
@@ -90,11 +98,12 @@ class RecipeConfig:
     search_model: TTSModelConfig = field(  # stages 3-4
         default_factory=lambda: TTSModelConfig(hidden_size=64, attention_dropout=0.1))
     supernet: TrainConfig = field(default_factory=lambda: TrainConfig(
-        lr=3.95e-3, max_steps=30000, loss=LossConfig(guided_attn_until=4000)))  # guided attention: warm-up only
+        lr=3.95e-3, max_steps=30000, loss=LossConfig(guided_attn_until=3000)))  # guided attention: first 10% only
     search: SearchStageConfig = field(default_factory=SearchStageConfig)
     final_model: TTSModelConfig = field(  # stage 5
         default_factory=lambda: TTSModelConfig(hidden_size=256, attention_dropout=0.1))
-    final_train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1.98e-3, max_steps=80000))
+    final_train: TrainConfig = field(default_factory=lambda: TrainConfig(  # guided attention: first 10% only, so
+        lr=1.98e-3, max_steps=80000, loss=LossConfig(guided_attn_until=8000)))  # stage 7 sees each model's own alignment
     baseline_op: str = "tf4"  # the hand-designed baseline: this op in every layer (Transformer TTS)
     loader: LoaderConfig = field(default_factory=LoaderConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)

@@ -18,11 +18,11 @@ from typing import Callable, Iterable
 
 import torch
 
-from speechnas.tts.arch import TTSArch
-from speechnas.tts.loss import LossConfig, to_floats, tts_loss
-from speechnas.tts.metrics import attention_metrics, select_attention
-from speechnas.tts.model import TTSBackbone
-from speechnas.tts.plot import attention_figure, mel_figure
+from speechnas.tts.model.arch import TTSArch
+from speechnas.tts.training.loss import LossConfig, to_floats, tts_loss
+from speechnas.tts.evaluation.metrics import attention_metrics, select_attention
+from speechnas.tts.model.backbone import TTSBackbone
+from speechnas.tts.evaluation.plot import attention_figure, mel_figure
 from speechnas.utils.checkpoint import find_latest_checkpoint, load_checkpoint, save_checkpoint
 from speechnas.utils.config import to_dict
 from speechnas.utils.device import autocast, grad_scaler, resolve_device

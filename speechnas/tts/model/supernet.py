@@ -11,9 +11,9 @@ from typing import Sequence
 import numpy as np
 from torch import nn
 
-from speechnas.tts.arch import NUM_OPS, TTSArch, TTSSearchSpace
-from speechnas.tts.model import TTSBackbone, TTSModel, TTSModelConfig
-from speechnas.tts.ops import make_decoder_op, make_encoder_op
+from speechnas.tts.model.arch import NUM_OPS, TTSArch, TTSSearchSpace
+from speechnas.tts.model.backbone import TTSBackbone, TTSModel, TTSModelConfig
+from speechnas.tts.model.ops import make_decoder_op, make_encoder_op
 
 
 class SuperNet(TTSBackbone):

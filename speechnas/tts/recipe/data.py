@@ -6,6 +6,7 @@ Layout (see :mod:`speechnas.data.prepare`): ``<data>/<prefix>_<set>/`` Kaldi dir
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -15,8 +16,8 @@ from speechnas.audio.functional import MelConfig
 from speechnas.data import BucketBatchSampler, DistributedBucketSampler, FeatureNormalizer, TTSDataset, collate_tts
 from speechnas.data.kaldi import read_scp
 from speechnas.data.sampler import bucket_batches
-from speechnas.text.tokens import TextFrontend, TokenList
-from speechnas.tts.decode import DecodeConfig, max_lengths
+from speechnas.text.tokens import TokenList
+from speechnas.tts.decoding.decode import DecodeConfig, max_lengths
 
 
 def token_type_of(tokens: TokenList) -> str:
@@ -29,13 +30,32 @@ class RecipeData:
     def __init__(self, data_root: str | Path, dump_root: str | Path, prefix: str):
         self.data_root, self.dump = Path(data_root), Path(dump_root) / prefix
         self.prefix = prefix
-        for f in ("tokens.txt", "feats_stats.npz", "train/feats.scp"):
+        for f in ("tokens.txt", "feats_stats.npz", "train/feats.scp", "length_stats.json"):
             if not (self.dump / f).is_file():
-                raise FileNotFoundError(f"{self.dump / f} not found: run stages 1-2 for '{prefix}' first")
+                raise FileNotFoundError(f"{self.dump / f} not found: run stages 1-2 for '{prefix}' first (stage 2 "
+                                        f"now also writes length_stats.json and each set's token file)")
         self.tokens_path, self.stats_path = self.dump / "tokens.txt", self.dump / "feats_stats.npz"
         self.tokens = TokenList.read(self.tokens_path)
         self.normalizer = FeatureNormalizer.from_npz(self.stats_path)
         self.token_type = token_type_of(self.tokens)
+        self.length_stats = json.loads((self.dump / "length_stats.json").read_text())["frames_per_token"]
+
+    @property
+    def frames_per_token(self) -> float:
+        """Mean frames per token (``<eos>`` counted) of the train set: the expected length of a text-only utterance."""
+        return float(self.length_stats["train"]["mean"])
+
+    def decode_config(self, decode: DecodeConfig, margin: float = 1.5) -> DecodeConfig:
+        """``decode`` with its maximum length set from the data when unset: ``margin`` x the train set's largest
+        frames per token (no training utterance would be cut; packed models keep the number)."""
+        if decode.max_len_ratio is not None:
+            return decode
+        return replace(decode, max_len_ratio=round(margin * float(self.length_stats["train"]["max"]), 3))
+
+    def resolve(self, cfg) -> None:
+        """Set every decoding config of a :class:`~speechnas.tts.recipe.config.RecipeConfig` from the data (in place)."""
+        cfg.search.evaluator.decode = self.decode_config(cfg.search.evaluator.decode)
+        cfg.synth.decode = self.decode_config(cfg.synth.decode)
 
     def data_dir(self, name: str) -> Path:
         path = self.data_root / f"{self.prefix}_{name}"
@@ -57,8 +77,12 @@ class RecipeData:
         has_audio = (self.data_dir(name) / "wav.scp").is_file()
         if has_audio and not (feats / "feats.scp").is_file():
             raise FileNotFoundError(f"{feats / 'feats.scp'} not found: run stage 2 for '{self.prefix}' first")
-        frontend = TextFrontend(self.token_type, "basic", self.tokens)  # data-dir text is cleaned already
-        return TTSDataset(self.data_dir(name), feats if has_audio else None, self.normalizer, encode=frontend)
+        token_file = self.dump / name / "token"  # stage 2 stored every utterance's symbols (phonemes once)
+        if not token_file.is_file():
+            raise FileNotFoundError(f"{token_file} not found: run stage 2 for '{self.prefix}' again (it now stores "
+                                    f"the tokens of every set)")
+        return TTSDataset(self.data_dir(name), feats if has_audio else None, self.normalizer,
+                          encode=self.tokens.encode, token_file=token_file)
 
     def train_loader(self, batch_frames: int, seed: int, workers: int = 0, max_frames: int = 0,
                      distributed: bool = False) -> DataLoader:

@@ -1,6 +1,6 @@
 """The 11 candidate ops of the searchable TTS model, for the encoder and for the causal decoder.
 
-Token -> op (see :mod:`speechnas.tts.arch`): conv with kernel 1/5/9/13/17/21/25, Transformer layer with
+Token -> op (see :mod:`speechnas.tts.model.arch`): conv with kernel 1/5/9/13/17/21/25, Transformer layer with
 2/4/8 heads, LSTM. Every op is pre-LayerNorm and keeps the residual path on its own output (unlike the
 official conv/LSTM decoder ops, whose second residual re-adds the layer input and drops the op's output).
 
@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechnas.tts.arch import op_kind
-from speechnas.tts.layers import (
+from speechnas.tts.model.arch import op_kind
+from speechnas.tts.model.layers import (
     CausalConv, ConvFeedForward, CrossAttention, Dropout, SameConv, SelfAttention, init_conv_, substate,
 )
 

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import torch
 
-from speechnas.tts.metrics import head_focus
+from speechnas.tts.evaluation.metrics import head_focus
 
 
 def find_diagonal_heads(attentions: Sequence[torch.Tensor], text_lengths: torch.Tensor, lengths: torch.Tensor,

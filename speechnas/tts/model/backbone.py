@@ -2,8 +2,8 @@
 post-net) and the standalone model built from one architecture.
 
 The backbone owns the shared parts; a subclass says which op runs at each layer (:class:`TTSModel` holds
-one op per layer, :class:`speechnas.tts.supernet.SuperNet` holds all 11). Decoding state is an explicit dict
-owned by the caller (:mod:`speechnas.tts.decode`); the model never loops over time itself.
+one op per layer, :class:`speechnas.tts.model.supernet.SuperNet` holds all 11). Decoding state is an explicit dict
+owned by the caller (:mod:`speechnas.tts.decoding.decode`); the model never loops over time itself.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from speechnas.data import padding_mask
-from speechnas.tts.arch import TTSArch, from_str
-from speechnas.tts.layers import Dropout, sinusoidal_positions
-from speechnas.tts.ops import make_decoder_op, make_encoder_op
+from speechnas.tts.model.arch import TTSArch, from_str
+from speechnas.tts.model.layers import Dropout, sinusoidal_positions
+from speechnas.tts.model.ops import make_decoder_op, make_encoder_op
 
 LOW_RESOURCE_ARCH = "enc: tf8 tf8 conv13 conv9 conv21 conv9 | dec: tf4 conv5 conv13 conv5 lstm conv21"
 

@@ -105,7 +105,11 @@ class SelfAttention(nn.Module):
 
 
 class CrossAttention(nn.Module):
-    """Encoder-decoder attention returning its weights ``(B, heads, t, S)``; memory keys/values are cached."""
+    """Encoder-decoder attention returning its weights ``(B, heads, t, S)``; memory keys/values are cached.
+
+    The weights returned are taken before dropout (what guided attention, the DFR and the plots must see: dropout
+    zeroes and rescales entries); dropout applies only to the weights that mix the values.
+    """
 
     def __init__(self, dim: int, heads: int, dropout: float = 0.0):
         super().__init__()
@@ -134,9 +138,8 @@ class CrossAttention(nn.Module):
         weights = torch.softmax(logits.float(), dim=-1)
         if weights.dtype != q.dtype:
             weights = weights.to(q.dtype)
-        if self.training and self.dropout > 0:
-            weights = F.dropout(weights, self.dropout, True)
-        y = torch.matmul(weights, v)
+        mixing = F.dropout(weights, self.dropout, True) if self.training and self.dropout > 0 else weights
+        y = torch.matmul(mixing, v)
         return self.out(_merge_heads(y)), weights
 
 

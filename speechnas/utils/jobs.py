@@ -6,8 +6,12 @@ The first failing job's error is raised after the others finish, so no finished 
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
+import os
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -18,11 +22,26 @@ class JobError(RuntimeError):
     """A parallel job failed; the message names the job, the cause is chained."""
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel end this worker when the process that started it dies (a killed stage must not
+    leave its jobs training on as orphans); elsewhere nothing."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _init_worker(level: int) -> None:
     import torch
 
     from speechnas.utils.logging import setup_logging
 
+    _die_with_parent()
     torch.set_num_threads(1)
     setup_logging(level)
 
