@@ -40,11 +40,16 @@ class EvolutionConfig:
 
 @dataclass
 class SemiNASREConfig(EvolutionConfig, PredictorConfig):
-    """Regularized evolution's knobs plus the predictor's; only the batching differs from plain RE."""
+    """Regularized evolution's knobs plus the predictor's; only the batching differs from plain RE.
+
+    Defaults measured on NAS-Bench-201 (README): an ensemble of 3 controllers ranks children better when the search
+    signal is noisy (CIFAR-100 low fidelity), and M = 1,000 random pseudo-labelled cells do as well as the whole space.
+    """
 
     children_per_iteration: int = 15  # children queried per iteration (the predictor is retrained per iteration)
     screen_factor: int = 5  # mutated candidates per queried child; the best-predicted are queried
-    unlabelled: int = -1  # M: pseudo-labelled architectures per iteration; -1 = every unqueried one (finite spaces)
+    unlabelled: int = 1000  # M: pseudo-labelled architectures per iteration; -1 = every unqueried one (finite spaces)
+    ensemble: int = 3  # controllers whose mean prediction screens the children
 
 
 class RegularizedEvolution(Strategy):
