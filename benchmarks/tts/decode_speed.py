@@ -14,8 +14,8 @@ import time
 
 import torch
 
-from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.model import LOW_RESOURCE_ARCH, TTSModel, TTSModelConfig
+from speechnas.tts.decoding.decode import DecodeConfig, generate
+from speechnas.tts.model.backbone import LOW_RESOURCE_ARCH, TTSModel, TTSModelConfig
 from bench_args import add_runtime_args, runtime_device
 
 

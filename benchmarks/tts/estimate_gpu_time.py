@@ -15,12 +15,12 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from speechnas.tts.arch import from_str
-from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.loss import tts_loss
-from speechnas.tts.model import LOW_RESOURCE_ARCH, TTSModel
-from speechnas.tts.recipe_config import load_recipe_config
-from speechnas.tts.supernet import SuperNet
+from speechnas.tts.model.arch import from_str
+from speechnas.tts.decoding.decode import DecodeConfig, generate
+from speechnas.tts.training.loss import tts_loss
+from speechnas.tts.model.backbone import LOW_RESOURCE_ARCH, TTSModel
+from speechnas.tts.recipe.config import load_recipe_config
+from speechnas.tts.model.supernet import SuperNet
 
 FRAMES, TOKENS = 560, 100
 
@@ -88,9 +88,14 @@ def main() -> None:
     f, o = decode_step_cost(sn, from_str(LOW_RESOURCE_ARCH), args.dev_utts)
     score = seconds(f, o) * args.decode_steps  # the longest dev utterance sets the number of steps
     print(f"decoding step ({args.dev_utts} utterances): {f / 1e9:.2f} GFLOP, {o} ops")
-    new_steps = (cfg.search.budget - cfg.search.seminas.initial) * cfg.search.evaluator.steps_per_new_arch
+    ev, sc = cfg.search.evaluator, cfg.search.seminas
+    pools = [min(sc.initial + i * sc.new_per_iteration, cfg.search.budget) for i in range(sc.iterations + 1)]
+    # the one-shot loop: each later iteration trains its new architectures, then the whole pool, and re-scores all
+    new_steps = sum((b - a) * ev.steps_per_new_arch + b * ev.pool_steps_per_arch for a, b in zip(pools, pools[1:]))
     sn_steps = cfg.supernet.max_steps + new_steps
-    rows = [("stage 3+4 supernet steps", sn_steps, sn_step), ("stage 4 scoring (architectures)", cfg.search.budget, score),
+    scorings = sum(pools) * len(ev.seeds)
+    rows = [("stage 3+4 supernet steps", sn_steps, sn_step),
+            (f"stage 4 dev decodings ({len(ev.seeds)} seeds)", scorings, score),
             ("stage 5 one final model", cfg.final_train.max_steps, final_step)]
     print(f"assumptions: {args.tflops:g} TFLOP/s sustained, {args.launch_us:g} us per op, {per_batch} utterances "
           f"of {FRAMES} frames per batch, {args.dev_utts} dev utterances decoded together")
@@ -98,7 +103,7 @@ def main() -> None:
     for name, n, s in rows:
         total += n * s
         print(f"{name:<34} {n:>7} x {1000 * s:8.1f} ms = {n * s / 3600:6.2f} h")
-    baselines = new_steps * sn_step + cfg.search.budget * score + 2 * cfg.final_train.max_steps * final_step
+    baselines = new_steps * sn_step + scorings * score + 2 * cfg.final_train.max_steps * final_step
     print(f"one search + one final model: {total / 3600:.1f} h; --baselines true adds the NAO search and two more "
           f"models: {(total + baselines) / 3600:.1f} h")
 

@@ -24,11 +24,11 @@ from speechnas.audio.functional import MelConfig, log_mel_spectrogram
 from speechnas.data import collate_tts
 from speechnas.data.sampler import bucket_batches
 from speechnas.text.tokens import TextFrontend
-from speechnas.tts.arch import TTSSearchSpace
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.evaluate import evaluate_batches
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.supernet import SuperNet
+from speechnas.tts.model.arch import TTSSearchSpace
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.evaluation.scoring import evaluate_batches
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.model.supernet import SuperNet
 from bench_args import SHARED, add_runtime_args, runtime_device
 
 

@@ -22,11 +22,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "tts"))
 from tts_testdata import VOCAB_SIZE, random_batch  # noqa: E402
 
-from speechnas.tts.arch import TTSSearchSpace, from_str  # noqa: E402
-from speechnas.tts.loss import LossConfig, tts_loss  # noqa: E402
-from speechnas.tts.model import LOW_RESOURCE_ARCH, TTSModelConfig  # noqa: E402
-from speechnas.tts.supernet import SuperNet  # noqa: E402
-from speechnas.tts.train import batch_to  # noqa: E402
+from speechnas.tts.model.arch import TTSSearchSpace, from_str  # noqa: E402
+from speechnas.tts.training.loss import LossConfig, tts_loss  # noqa: E402
+from speechnas.tts.model.backbone import LOW_RESOURCE_ARCH, TTSModelConfig  # noqa: E402
+from speechnas.tts.model.supernet import SuperNet  # noqa: E402
+from speechnas.tts.training.trainer import batch_to  # noqa: E402
 from bench_args import add_runtime_args, runtime_device  # noqa: E402
 
 

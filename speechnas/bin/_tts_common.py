@@ -9,9 +9,9 @@ from typing import Callable, TypeVar
 import torch
 
 from speechnas.bin._common import str2bool
-from speechnas.tts.jobs import JobError
-from speechnas.tts.recipe_config import RecipeConfig, load_recipe_config
-from speechnas.tts.recipe_data import RecipeData
+from speechnas.utils.jobs import JobError
+from speechnas.tts.recipe.config import RecipeConfig, load_recipe_config
+from speechnas.tts.recipe.data import RecipeData
 from speechnas.utils.config import ConfigError, config_to_yaml
 from speechnas.utils.distributed import cleanup, init_distributed
 from speechnas.utils.logging import setup_logging
@@ -23,7 +23,7 @@ def recipe_parser(description: str, models: bool = False) -> argparse.ArgumentPa
     p = argparse.ArgumentParser(description=description,
                                 epilog="Unknown --dotted.keys override the recipe config, e.g. --supernet.max_steps "
                                        "100 or --search.method nao (the search whose best architecture is 'found')")
-    p.add_argument("--conf", default=None, help="recipe config YAML (speechnas.tts.recipe_config.RecipeConfig)")
+    p.add_argument("--conf", default=None, help="recipe config YAML (speechnas.tts.recipe.config.RecipeConfig)")
     p.add_argument("--data-dir", default="data", help="where the data directories of stage 1 are")
     p.add_argument("--dump-dir", default="dump", help="where the features and tokens of stage 2 are")
     p.add_argument("--prefix", required=True, help="setting prefix, e.g. low_resource or mini_low_resource")
@@ -48,6 +48,8 @@ def parse_recipe(p: argparse.ArgumentParser, stage: str,
             print(config_to_yaml(cfg), end="")
             sys.exit(0)
         data = RecipeData(args.data_dir, args.dump_dir, args.prefix) if need_data else None
+        if data is not None:
+            data.resolve(cfg)  # decoding lengths from the training data
     except (ConfigError, ValueError, FileNotFoundError) as e:
         sys.exit(f"{stage}: {e}")
     return args, cfg, data

@@ -3,8 +3,8 @@ MCD against the reference audio where it exists) into ``<exp>/eval/results.{txt,
 from __future__ import annotations
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
-from speechnas.tts.recipe_output import evaluate_stage
-from speechnas.tts.recipe_train import model_names
+from speechnas.tts.recipe.output import evaluate_stage
+from speechnas.tts.recipe.train_stage import model_names
 
 
 def main() -> None:

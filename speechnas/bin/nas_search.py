@@ -11,6 +11,7 @@ import sys
 
 from speechnas.nas.benchmarks import BENCHMARKS, grid_builder
 from speechnas.nas.grid import SearchConfig, pending_jobs, run_grid
+from speechnas.nas.methods import METHODS
 from speechnas.utils.config import ConfigError, config_to_yaml, load_config
 from speechnas.utils.expdir import prepare_exp_dir
 from speechnas.utils.logging import setup_logging
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--benchmark", default="nasbench201", choices=sorted(BENCHMARKS))
     p.add_argument("--table", help="benchmark table (CSV)")
     p.add_argument("--config", default=None, help="YAML with one section per method (SearchConfig)")
-    p.add_argument("--methods", default="seminas,nao,re,random,seminas_re", help="comma-separated")
+    p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from {', '.join(METHODS)}")
     p.add_argument("--seeds", default="0:10", help="range lo:hi, or comma-separated list")
     p.add_argument("--nj", type=int, default=1, help="parallel worker processes (one torch thread each)")
     p.add_argument("--exp-dir")

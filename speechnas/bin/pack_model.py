@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
-from speechnas.tts.recipe_output import pack_stage
-from speechnas.tts.recipe_train import model_names
+from speechnas.tts.recipe.output import pack_stage
+from speechnas.tts.recipe.train_stage import model_names
 
 
 def main() -> None:

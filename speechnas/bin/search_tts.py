@@ -1,7 +1,8 @@
-"""Stage 4: architecture search with the supernet, reward = free-running DFR on the dev set.
+"""Stage 4: architecture search on the one-shot loop with the supernet, reward = the alignment reward (DFR) of
+free-running decoding on the dev set, mean over decoding seeds, every pool architecture re-scored each iteration.
 
 ``--methods seminas,nao`` runs several searches (``--nj`` at a time, one process each) from the same stage-3
-supernet; each resumes from ``<exp>/search/<method>/state.pt`` and keeps every architecture already scored.
+supernet; each resumes from ``<exp>/search/<method>/state.pt`` and keeps every score already computed.
 """
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import logging
 import sys
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
-from speechnas.tts.jobs import run_jobs
-from speechnas.tts.recipe_config import SEARCH_METHODS
-from speechnas.tts.recipe_train import search_stage
+from speechnas.utils.jobs import run_jobs
+from speechnas.tts.recipe.config import SEARCH_METHODS
+from speechnas.tts.recipe.search_stage import search_stage
 
 log = logging.getLogger("search_tts")
 
@@ -29,8 +30,10 @@ def main() -> None:
     summaries = run_stage("stage 4", lambda: run_jobs(search_stage, [(cfg, data, args.exp_dir, m) for m in methods],
                                                       args.nj, methods))
     for m, s in zip(methods, summaries):
-        log.info("stage 4: %-8s best DFR %.4f  median %.4f  (%d archs, %.2f s each)  %s", m, s["best_dfr"],
-                 s["median_dfr"], s["queries"], s["seconds_per_arch"], s["best_arch"])
+        blind = s["text_blind_dfr"]["mean"]
+        log.info("stage 4: %-8s best DFR %.4f  median %.4f  (%d archs, %.2f s per score)  text-blind %s  %s", m,
+                 s["best_dfr"], s["median_dfr"], s["architectures"], s["seconds_per_score"] or 0.0,
+                 "n/a" if blind is None else f"{blind:.4f}", s["best_arch"])
 
 
 if __name__ == "__main__":

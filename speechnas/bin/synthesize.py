@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from speechnas.bin._common import str2bool
-from speechnas.tts.pack import ModelDirError, load_model
-from speechnas.tts.synthesize import Synthesizer, UnspeakableTextError, write_speech
+from speechnas.tts.recipe.pack import ModelDirError, load_model
+from speechnas.tts.decoding.synthesize import Synthesizer, UnspeakableTextError, write_speech
 from speechnas.utils.logging import setup_logging
 
 

@@ -1,11 +1,11 @@
 """Stage 6: synthesize the eval set (the hard sentences in the robustness setting) with every trained model:
-Griffin-Lim wavs and attention plots in ``<exp>/synth/<model>/``. A missing model fails naming its path."""
+Griffin-Lim wavs and attention plots in ``<exp>/synth/<set>/<model>/`` (every set of ``synth.sets``). A missing model fails naming its path."""
 from __future__ import annotations
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
-from speechnas.tts.jobs import run_jobs
-from speechnas.tts.recipe_output import synthesize_stage
-from speechnas.tts.recipe_train import model_names, trained_model_dir
+from speechnas.utils.jobs import run_jobs
+from speechnas.tts.recipe.output import synthesize_stage
+from speechnas.tts.recipe.train_stage import model_names, trained_model_dir
 
 
 def main() -> None:

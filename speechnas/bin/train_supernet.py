@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
-from speechnas.tts.recipe_train import train_supernet_stage
+from speechnas.tts.recipe.supernet_stage import train_supernet_stage
 
 log = logging.getLogger("train_supernet")
 

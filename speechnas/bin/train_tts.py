@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 
 from speechnas.bin._tts_common import parse_recipe, recipe_parser, run_stage
-from speechnas.tts.jobs import run_jobs
-from speechnas.tts.recipe_train import final_architectures, link_duplicate_models, train_model_stage
+from speechnas.utils.jobs import run_jobs
+from speechnas.tts.recipe.train_stage import final_architectures, link_duplicate_models, train_model_stage
 from speechnas.utils.distributed import get_info
 
 log = logging.getLogger("train_tts")

@@ -5,13 +5,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from speechnas.audio.functional import MelConfig
+from speechnas.text.espeak_render import ESpeakConfig
 
 
 @dataclass
 class MiniCorpusConfig:
-    seed: int = 1  # seed of the synthetic renderer (same seed -> identical wav bytes)
-    num_utterances: int | None = None  # None: every shipped sentence (285)
-    hard_eval: int = 20  # robustness setting on the built-in corpus: hard sentences kept for eval / dev
+    """The small corpus of ``--mini true``: short LJSpeech sentences read by eSpeak NG (or the synthetic one)."""
+    seed: int = 1  # which sentences are drawn (eSpeak NG) / the synthetic renderer's seed
+    num_utterances: int | None = 320  # sentences drawn (synthetic corpus: at most its 285; None: all)
+    min_chars: int = 30  # eSpeak NG mini: cleaned transcripts of min_chars..max_chars characters
+    max_chars: int = 90
+    hard_eval: int = 10  # the mini's hard sentences: the hard set (and the robustness eval set) / robustness dev
     hard_dev: int = 10
 
 
@@ -19,7 +23,8 @@ class MiniCorpusConfig:
 class DataConfig:
     text_column: Literal["normalized", "raw"] = "normalized"  # which metadata.csv transcript the cleaners read
     cleaner: Literal["english", "basic"] = "english"
-    token_type: Literal["char", "phn"] = "char"  # phn needs g2p_en
+    token_type: Literal["char", "phn"] = "phn"  # eSpeak NG IPA phonemes (as ESPnet's LJSpeech recipes); or char
     split_seed: int = 1  # SemiNAS low-resource shuffle seed
     mini: MiniCorpusConfig = field(default_factory=MiniCorpusConfig)
+    espeak: ESpeakConfig = field(default_factory=ESpeakConfig)
     features: MelConfig = field(default_factory=MelConfig)

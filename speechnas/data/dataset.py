@@ -17,21 +17,30 @@ from torch.utils.data import Dataset
 
 from speechnas.data.kaldi import read_scp
 from speechnas.data.normalizer import FeatureNormalizer
-from speechnas.text.tokens import PAD_ID, TokenList
+from speechnas.text.tokens import PAD_ID, TokenList, read_token_file
 
 
 class TTSDataset(Dataset):
     """Items of one set: token ids of its ``text`` and, where ``feats_dir`` has ``feats.scp``, normalised features.
 
     ``data_dir``: the Kaldi directory (its ``text`` is already cleaned); ``feats_dir``: ``<dump>/<set>`` or None for
-    text only; ``encode``: ``(text, where=...)`` -> ids ending with ``<eos>`` (default: the character token list;
-    a :class:`~speechnas.text.tokens.TextFrontend` for phonemes).
+    text only; ``encode``: ``(symbols, where=...)`` -> ids ending with ``<eos>`` (default: the character token
+    list); ``token_file``: stage 2's ``<dump>/<set>/token`` (the symbols of every utterance, phonemes computed
+    once), read instead of the Kaldi ``text``.
     """
 
     def __init__(self, data_dir: str | os.PathLike, feats_dir: str | os.PathLike | None = None,
-                 normalizer: FeatureNormalizer | None = None, encode: Callable[..., list[int]] | None = None):
+                 normalizer: FeatureNormalizer | None = None, encode: Callable[..., list[int]] | None = None,
+                 token_file: str | os.PathLike | None = None):
         data_dir = Path(data_dir)
         texts = read_scp(data_dir / "text")
+        if token_file is not None:
+            symbols = read_token_file(token_file)
+            missing = sorted(set(texts) - set(symbols))[:3]
+            if missing:
+                raise ValueError(f"{token_file}: utterances of {data_dir / 'text'} without tokens: {missing}; "
+                                 f"run stage 2 again")
+            texts = {u: symbols[u] for u in texts}
         encode = encode or TokenList.characters().encode
         self.feats: dict[str, str] = {}
         self.frames: dict[str, int] = {}
@@ -44,7 +53,8 @@ class TTSDataset(Dataset):
                 raise ValueError(f"{feats_dir / 'feats.scp'}: utterances without text in {data_dir}: {missing}")
             texts = {u: t for u, t in texts.items() if u in self.feats}  # skipped files have no features
         self.utt_ids = sorted(texts)
-        self.text = {u: encode(texts[u], where=f"{data_dir / 'text'} ({u})") for u in self.utt_ids}
+        where = token_file if token_file is not None else data_dir / "text"
+        self.text = {u: encode(texts[u], where=f"{where} ({u})") for u in self.utt_ids}
         self.normalizer = normalizer
         self.has_feats = feats_dir is not None
 
@@ -60,6 +70,8 @@ class TTSDataset(Dataset):
         item = {"utt_id": utt, "text": torch.tensor(self.text[utt], dtype=torch.long)}
         if self.has_feats:
             x = np.load(self.feats[utt])
+            if not np.isfinite(x).all():  # e.g. written by an older stage 2; never train on it
+                raise ValueError(f"{self.feats[utt]} ({utt}): non-finite feature values; delete it and re-run stage 2")
             if self.normalizer is not None:
                 x = self.normalizer.normalize(x)
             item["feats"] = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))

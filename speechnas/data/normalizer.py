@@ -17,6 +17,8 @@ class FeatureNormalizer:
         self.std = np.asarray(std, dtype=np.float32)
         if self.mean.shape != self.std.shape or self.mean.ndim != 1:
             raise ValueError(f"mean and std must be 1-D of equal size, got {self.mean.shape} and {self.std.shape}")
+        if not (np.isfinite(self.mean).all() and np.isfinite(self.std).all()):
+            raise ValueError("mean and std must be finite (statistics of non-finite features?)")
         if (self.std <= 0).any():
             raise ValueError("std must be positive")
 
@@ -26,7 +28,10 @@ class FeatureNormalizer:
             missing = {"mean", "std"} - set(z.files)
             if missing:
                 raise ValueError(f"{path}: missing arrays {sorted(missing)} (expected 'mean' and 'std')")
-            return cls(z["mean"], z["std"])
+            try:
+                return cls(z["mean"], z["std"])
+            except ValueError as e:
+                raise ValueError(f"{path}: {e}; re-run stage 2") from e
 
     def _stats(self, x):
         if isinstance(x, torch.Tensor):

@@ -25,6 +25,7 @@ class ControllerConfig:
     mlp_layers: int = 2  # hidden layers of the residual predictor MLP
     dropout: float = 0.1
     bidirectional: bool = True  # bidirectional encoder LSTM (SemiNAS); NAO-V1 used a unidirectional one
+    sigmoid: bool = False  # sigmoid on the prediction (official 300-query/ImageNet/TTS code, min-max targets)
 
 
 class Controller(nn.Module):
@@ -66,7 +67,8 @@ class Controller(nn.Module):
             x = self.drop(F.relu(layer(x)))
         if len(self.mlp):
             x = (arch_emb + x) * _HALF
-        return self.regressor(x).squeeze(-1)
+        out = self.regressor(x).squeeze(-1)
+        return torch.sigmoid(out) if self.cfg.sigmoid else out
 
     # -- decoder ----------------------------------------------------------------------------------------------------
     def _decoder_layer(self, inp: torch.Tensor, state, outputs: torch.Tensor):

@@ -8,6 +8,10 @@ classic sequential algorithm).
 SemiNAS(RE): the same loop, but each iteration trains the semi-supervised predictor (labelled +
 pseudo-labelled, as in SemiNAS) and mutates ``screen_factor`` times more children than it queries,
 keeping only the best-predicted ones.
+
+Queries carry their origin: ``initial`` (the random population), ``mutation`` (a tournament winner's mutant) or
+``random_fill`` (a random architecture when ``mutation_tries`` mutants were all seen). Every batch is made for the
+full ``children_per_iteration`` whatever the budget left; the budget cuts it, so budgets hold.
 """
 from __future__ import annotations
 
@@ -16,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from speechnas.nas.budget import Budget
-from speechnas.nas.semi_predictor import PredictorConfig, PredictorStrategyMixin, SemiSupervisedPredictor
+from speechnas.nas.semi_predictor import (PredictorConfig, PredictorStrategyMixin, SemiSupervisedPredictor,
+                                          check_unlabelled)
 from speechnas.nas.seminas import draw_unlabelled
 from speechnas.nas.space import Arch, SearchSpace
-from speechnas.nas.strategy import Strategy
+from speechnas.nas.strategy import Strategy, origins
+from speechnas.nas.view import SearchView
 
 
 @dataclass
@@ -35,10 +40,16 @@ class EvolutionConfig:
 
 @dataclass
 class SemiNASREConfig(EvolutionConfig, PredictorConfig):
-    """Regularized evolution's knobs plus the predictor's; only the batching differs from plain RE."""
+    """Regularized evolution's knobs plus the predictor's; only the batching differs from plain RE.
+
+    Defaults measured on NAS-Bench-201 (README): an ensemble of 3 controllers ranks children better when the search
+    signal is noisy (CIFAR-100 low fidelity), and M = 1,000 random pseudo-labelled cells do as well as the whole space.
+    """
 
     children_per_iteration: int = 15  # children queried per iteration (the predictor is retrained per iteration)
     screen_factor: int = 5  # mutated candidates per queried child; the best-predicted are queried
+    unlabelled: int = 1000  # M: pseudo-labelled architectures per iteration; -1 = every unqueried one (finite spaces)
+    ensemble: int = 3  # controllers whose mean prediction screens the children
 
 
 class RegularizedEvolution(Strategy):
@@ -46,19 +57,21 @@ class RegularizedEvolution(Strategy):
 
     def __init__(self, space: SearchSpace, config: EvolutionConfig, seed: int):
         super().__init__(space, config, seed)
-        if config.tournament < 1 or config.population < 1:
-            raise ValueError(f"population ({config.population}) and tournament ({config.tournament}) must be positive")
+        for name in ("population", "tournament", "children_per_iteration", "mutation_tries"):
+            if getattr(config, name) < 1:
+                raise ValueError(f"{self.name}.{name} must be at least 1, got {getattr(config, name)}")
         self.population: deque = deque()  # (arch, value), oldest first
 
-    def step(self, budget: Budget) -> bool:
+    def step(self, view: SearchView) -> bool:
         cfg = self.config
         if self.iteration == 0:
-            archs = self.sample_new(budget, min(cfg.population, budget.remaining))
+            archs = self.sample_new(view, cfg.population)
+            how = origins("initial", len(archs))
         else:
-            archs = self.children(budget, min(cfg.children_per_iteration, budget.remaining))
+            archs, how = self.children(view, cfg.children_per_iteration)
         if not archs:
             return False
-        values = budget.query(archs)
+        values = view.query(archs, how)
         self.add(archs, values)
         self.iteration += 1
         return True
@@ -75,25 +88,27 @@ class RegularizedEvolution(Strategy):
         picks = self.rng.choice(len(members), size=size, replace=False)
         return max((members[i] for i in picks), key=lambda m: m[1])[0]
 
-    def children(self, budget: Budget, n: int) -> list[Arch]:
-        """``n`` mutated children with keys new to the run and to each other (random ones when mutation fails)."""
-        out, keys = [], set()
+    def children(self, view: SearchView, n: int) -> tuple[list[Arch], list[dict]]:
+        """``n`` mutated children with keys new to the run and to each other (random ones when mutation fails),
+        and their origins."""
+        out, how, keys = [], [], set()
         for _ in range(n):
-            child = None
+            child, origin = None, "mutation"
             for _ in range(self.config.mutation_tries):
                 cand = self.space.mutate(self.tournament_parent(), self.rng)
                 k = self.space.key(cand)
-                if not budget.seen_key(k) and k not in keys:
+                if not view.seen_key(k) and k not in keys:
                     child = cand
                     break
             if child is None:
-                extra = self.sample_new(budget, 1, exclude=keys)
+                extra = self.sample_new(view, 1, exclude=keys)
                 if not extra:
                     break
-                child = extra[0]
+                child, origin = extra[0], "random_fill"
             keys.add(self.space.key(child))
             out.append(child)
-        return out
+            how.append({"how": origin})
+        return out, how
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "population": list(self.population)}
@@ -108,23 +123,26 @@ class SemiNASRE(PredictorStrategyMixin, RegularizedEvolution):
 
     def __init__(self, space: SearchSpace, config: SemiNASREConfig, seed: int):
         super().__init__(space, config, seed)
-        self.predictor = SemiSupervisedPredictor(space, config)
+        if config.screen_factor < 1:
+            raise ValueError(f"{self.name}.screen_factor must be at least 1, got {config.screen_factor}")
+        check_unlabelled(self.space, config.unlabelled, self.name)
+        self.predictor = SemiSupervisedPredictor(self.space, config, where=self.name)
         self.log: list[dict] = []
 
-    def step(self, budget: Budget) -> bool:
+    def step(self, view: SearchView) -> bool:
         if self.iteration == 0:
-            return super().step(budget)
+            return super().step(view)
         cfg = self.config
-        n = min(cfg.children_per_iteration, budget.remaining)
-        archs, values = budget.labelled()
-        _, _, info = self.predictor.fit(archs, values, draw_unlabelled(self, budget, cfg.unlabelled))
-        candidates = self.children(budget, n * cfg.screen_factor)
+        n = cfg.children_per_iteration  # never fewer near the end: the budget cuts the batch (budgets hold)
+        archs, values = view.labelled()
+        _, _, info = self.predictor.fit(archs, values, draw_unlabelled(self, view, cfg.unlabelled))
+        candidates, how = self.children(view, n * cfg.screen_factor)
         if not candidates:
             return False
-        best = np.argsort(-self.predictor.predict(candidates), kind="stable")[:n]
-        chosen = [candidates[i] for i in sorted(best)]  # keep generation order (older tournaments first)
+        best = sorted(np.argsort(-self.predictor.predict(candidates), kind="stable")[:n])
+        chosen = [candidates[i] for i in best]  # keep generation order (older tournaments first)
         self.log.append({"iteration": self.iteration, "candidates": len(candidates), **info})
-        values = budget.query(chosen)
+        values = view.query(chosen, [how[i] for i in best])
         self.add(chosen, values)
         self.iteration += 1
         return True

@@ -11,8 +11,9 @@ after each search run now (e.g. to write a benchmark's own per-run summary from 
 Each job writes ``<exp_dir>/<method>/seed<k>/`` through :func:`speechnas.nas.run.run_search`; a finished
 job is skipped on re-run and an interrupted one resumes from its last saved iteration. A job directory whose
 ``result.json`` records another method config, seed or budget is refused before anything runs. One run at
-the largest budget serves every smaller budget: strategies are causal (no decision depends on the total
-budget), so the first B queries of a 300-query run are exactly the queries of a B-query run.
+the largest budget serves every smaller budget: no strategy decision depends on the total or remaining budget
+(the budget cuts the last batch), so the first B queries of a 300-query run are exactly the queries of a B-query
+run; ``tests/nas/test_budget_prefix.py`` checks this for every method in the registry.
 """
 from __future__ import annotations
 
@@ -20,15 +21,13 @@ import json
 import logging
 import multiprocessing as mp
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 from speechnas.nas.evaluator import Evaluator
-from speechnas.nas.evolution import EvolutionConfig, SemiNASREConfig
-from speechnas.nas.random_search import RandomSearchConfig
-from speechnas.nas.run import STRATEGIES, SearchResult
-from speechnas.nas.seminas import SemiNASConfig, nao_config
+from speechnas.nas.methods import METHODS
+from speechnas.nas.run import SearchResult
 from speechnas.nas.space import SearchSpace
 from speechnas.utils.config import to_dict
 from speechnas.utils.progress import progress
@@ -36,18 +35,23 @@ from speechnas.utils.progress import progress
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class SearchConfig:
-    """One section per method (``nao`` is SemiNAS with ``unlabelled: 0``) plus the query budget."""
+def _search_config_class() -> type:
+    """The grid's config dataclass: the query budget and run options, then one section per registered method."""
+    fields = [
+        ("budget", int, field(default=300)),  # unique queries per run (the largest budget reported)
+        ("tensorboard", bool, field(default=True)),  # per-run TensorBoard logs in <run>/tb
+        ("save_every_s", float, field(default=5.0)),  # state.pt at most this often (and at the end); 0 = every iteration
+    ]
+    fields += [(m.name, m.config_class, field(default_factory=m.config)) for m in METHODS.values()]
+    cls = make_dataclass("SearchConfig", fields)
+    cls.__module__ = __name__  # picklable as speechnas.nas.grid.SearchConfig (spawned grid workers)
+    cls.__doc__ = ("The query budget (``budget``: unique queries per run, the largest reported), per-run TensorBoard "
+                   "logs (``tensorboard``), how often ``state.pt`` is saved (``save_every_s``), and one section per "
+                   "method of :data:`speechnas.nas.methods.METHODS`, built from the registry.")
+    return cls
 
-    budget: int = 300  # unique queries per run (the largest budget reported)
-    tensorboard: bool = True  # per-run TensorBoard logs (best so far, controller losses) in <run>/tb
-    save_every_s: float = 5.0  # state.pt at most this often (and at the end); 0 = after every iteration
-    seminas: SemiNASConfig = field(default_factory=SemiNASConfig)
-    nao: SemiNASConfig = field(default_factory=nao_config)
-    re: EvolutionConfig = field(default_factory=EvolutionConfig)
-    random: RandomSearchConfig = field(default_factory=RandomSearchConfig)
-    seminas_re: SemiNASREConfig = field(default_factory=SemiNASREConfig)
+
+SearchConfig = _search_config_class()
 
 
 @dataclass(frozen=True)
@@ -94,9 +98,9 @@ def _run_job(args: tuple[Job, SearchConfig, str, Build, After | None]) -> tuple[
 def pending_jobs(cfg: SearchConfig, methods: Sequence[str], seeds: Sequence[int], exp_dir: str | Path) -> tuple[list[Job], int]:
     """The (method, seed) jobs still to run and how many are already finished; raises ValueError for an unknown
     method or a job directory holding a run with another config, seed or budget (checked before anything runs)."""
-    unknown = [m for m in methods if m not in STRATEGIES]
+    unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
-        raise ValueError(f"unknown search method(s) {unknown or methods!r}; choose from {sorted(STRATEGIES)}")
+        raise ValueError(f"unknown search method(s) {unknown or methods!r}; choose from {list(METHODS)}")
     jobs = [Job(m, s) for s in seeds for m in methods]  # seed-major: a partial grid already compares all methods
     todo = [j for j in jobs if not _finished(job_dir(exp_dir, j), job_meta(cfg, j))]
     return todo, len(jobs) - len(todo)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from speechnas.nas.budget import Budget
-from speechnas.nas.strategy import Strategy
+from speechnas.nas.strategy import Strategy, origins
+from speechnas.nas.view import SearchView
 
 
 @dataclass
@@ -15,10 +15,15 @@ class RandomSearchConfig:
 class RandomSearch(Strategy):
     name = "random"
 
-    def step(self, budget: Budget) -> bool:
-        archs = self.sample_new(budget, min(self.config.batch_size, budget.remaining))
+    def __init__(self, space, config: RandomSearchConfig, seed: int):
+        super().__init__(space, config, seed)
+        if config.batch_size < 1:
+            raise ValueError(f"random.batch_size must be at least 1, got {config.batch_size}")
+
+    def step(self, view: SearchView) -> bool:
+        archs = self.sample_new(view, self.config.batch_size)  # the budget cuts the last batch
         if not archs:
             return False
-        budget.query(archs)
+        view.query(archs, origins("random", len(archs)))
         self.iteration += 1
         return True

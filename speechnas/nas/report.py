@@ -1,8 +1,10 @@
 """Aggregate many runs (``<exp_dir>/<method>/seed<k>/``) into a report: JSON, a text table and a PNG.
 
 For each method and budget B: the report metric (e.g. test accuracy) of the best-by-search-metric
-architecture among the first B queries, as mean +- std over seeds; wall seconds per run; and paired
-differences between methods that share seeds (same seed = same initial random architectures).
+architecture among the first B queries, as mean +- std over seeds; wall seconds per run; paired
+differences between methods that share seeds (same seed = same initial random architectures); and how the
+first B queries came about (mean count per run of each origin, and the share of the architectures queried after
+the initial batch that gradient ascent found at a step eta > 0). Methods appear in registry order.
 """
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ from typing import Sequence
 import numpy as np
 
 from speechnas.nas.budget import best_so_far_indices
+from speechnas.nas.methods import METHODS
 from speechnas.utils.io import atomic_write_json, atomic_write_text, atomic_write_with
 
 log = logging.getLogger(__name__)
 
-METHOD_ORDER = ("seminas", "nao", "seminas_re", "re", "random")
+METHOD_ORDER = tuple(METHODS)
 
 
 def load_runs(exp_dir: str | Path) -> dict[str, dict[int, dict]]:
@@ -57,6 +60,21 @@ def at_budget(curve: np.ndarray, b: int, run: dict) -> float:
     return float(curve[min(b, len(curve)) - 1])
 
 
+def origin_counts(queries: list[dict], b: int) -> dict[str, int]:
+    """How many of the first ``b`` queries came about each way (``origin.how``; ``unknown`` for older runs)."""
+    counts: dict[str, int] = {}
+    for q in queries[:b]:
+        how = (q.get("origin") or {}).get("how", "unknown")
+        counts[how] = counts.get(how, 0) + 1
+    return counts
+
+
+def ascent_share(counts: dict[str, int]) -> float | None:
+    """Share of the architectures queried after the initial batch that ascent found at eta > 0 (None: no such)."""
+    new = sum(v for k, v in counts.items() if k != "initial")
+    return counts.get("ascent", 0) / new if new else None
+
+
 def summarize(runs: dict[str, dict[int, dict]], budgets: Sequence[int], report_metric: str) -> dict:
     methods = sorted(runs, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m))
     summary: dict = {"report_metric": report_metric, "budgets": list(budgets), "methods": {}, "paired": {}}
@@ -67,11 +85,18 @@ def summarize(runs: dict[str, dict[int, dict]], budgets: Sequence[int], report_m
         curves[m] = {s: best_curve(r["queries"], search_metric, report_metric) for s, r in runs[m].items()}
         walls = [r["result"]["wall_s"] for r in runs[m].values()]
         entry = {"runs": len(runs[m]), "search_metric": search_metric, "wall_s_mean": float(np.mean(walls)),
-                 "wall_s_median": float(np.median(walls)), "wall_s_max": float(np.max(walls)), "at": {}}
+                 "wall_s_median": float(np.median(walls)), "wall_s_max": float(np.max(walls)), "at": {},
+                 "stopped_early": sum(len(r["queries"]) < r["result"]["budget"] for r in runs[m].values()),
+                 "origins": {}}
         for b in budgets:
             vals = np.array([at_budget(c, b, runs[m][s]) for s, c in curves[m].items()])
             entry["at"][str(b)] = {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
                                    "median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())}
+            per_run = [origin_counts(r["queries"], b) for r in runs[m].values()]
+            kinds = sorted({k for c in per_run for k in c})
+            total = {k: sum(c.get(k, 0) for c in per_run) for k in kinds}
+            entry["origins"][str(b)] = {"mean_count": {k: total[k] / len(per_run) for k in kinds},
+                                        "ascent_share": ascent_share(total)}
         length = max(len(c) for c in curves[m].values())
         padded = np.array([np.pad(c, (0, length - len(c)), mode="edge") for c in curves[m].values()])
         entry["curve_mean"] = [round(float(v), 4) for v in padded.mean(axis=0)]
@@ -101,7 +126,17 @@ def format_table(summary: dict) -> str:
         lines += ["", "paired differences over common seeds (mean ± standard error)"]
         for name, pair in summary["paired"].items():
             cells = "  ".join(f"{pair[str(b)]['mean']:>+6.2f} ± {pair[str(b)]['stderr']:<4.2f}" for b in budgets)
-            lines.append(f"{name:<22} {cells}")
+            lines.append(f"{name:<30} {cells}")
+    lines += ["", "how the queries came about (mean per run; ascent share = found by ascent at eta > 0 among those "
+                  "queried after the initial batch)"]
+    for m, e in summary["methods"].items():
+        for b in budgets:
+            o = e["origins"][str(b)]
+            counts = ", ".join(f"{k} {v:.1f}" for k, v in o["mean_count"].items())
+            share = "" if o["ascent_share"] is None else f"; ascent share {100 * o['ascent_share']:.0f}%"
+            lines.append(f"{m:<14} B={b:<5} {counts}{share}")
+        if e["stopped_early"]:
+            lines.append(f"{m:<14} {e['stopped_early']} run(s) ended before their budget (nothing new to query)")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,5 @@
-"""Readable outputs of one search run: ``queries.jsonl``, ``result.json`` and ``best_so_far.png``."""
+"""Readable outputs of one search run: ``queries.jsonl`` (one line per query, with its origin), ``result.json``
+(best architecture, config, how many queries came about each way) and ``best_so_far.png``."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from speechnas.utils.io import atomic_open, atomic_write_json, atomic_write_with
 
 def query_record(space: SearchSpace, q: Query, best: Query) -> dict:
     return {"query": q.index + 1, "arch": space.to_str(q.arch), "key": q.key, "iteration": q.iteration,
-            "cost": q.cost, "metrics": q.metrics, "best_so_far": best.index + 1}
+            "cost": q.cost, "metrics": q.metrics, "best_so_far": best.index + 1, "origin": q.origin}
 
 
 def best_so_far(budget: Budget) -> list[Query]:
@@ -33,6 +34,9 @@ def write_results(out_dir: Path, space: SearchSpace, budget: Budget, meta: dict,
         "method": meta["method"], "seed": meta["seed"], "budget": meta["budget"], "config": meta["config"], "finished": final,
         "queries": budget.used, "search_metric": budget.search_metric, "total_cost": budget.total_cost,
         "wall_s": round(wall_s, 3),
+        # how the queried architectures came about (origin "how" of each query: initial, ascent, seed_decoding,
+        # random_fill, mutation, random)
+        "origins": budget.origin_counts(),
         "best": None if best is None else {"query": best.index + 1, "arch": space.to_str(best.arch), "key": best.key,
                                            "metrics": best.metrics},
     })

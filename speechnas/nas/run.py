@@ -24,10 +24,8 @@ import torch
 
 from speechnas.nas.budget import Budget, BudgetExhausted
 from speechnas.nas.evaluator import Evaluator
-from speechnas.nas.evolution import EvolutionConfig, RegularizedEvolution, SemiNASRE, SemiNASREConfig
-from speechnas.nas.random_search import RandomSearch, RandomSearchConfig
+from speechnas.nas.methods import METHODS, get_method
 from speechnas.nas.results import write_results
-from speechnas.nas.seminas import SemiNAS, SemiNASConfig, nao_config
 from speechnas.nas.space import SearchSpace
 from speechnas.nas.strategy import Strategy
 from speechnas.utils.config import to_dict
@@ -37,14 +35,7 @@ from speechnas.utils.seed import get_rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger(__name__)
 
-# method name -> (strategy class, default config factory); a literal table, built only when chosen
-STRATEGIES: dict[str, tuple[type[Strategy], Callable[[], Any]]] = {
-    "seminas": (SemiNAS, SemiNASConfig),
-    "nao": (SemiNAS, nao_config),
-    "re": (RegularizedEvolution, EvolutionConfig),
-    "random": (RandomSearch, RandomSearchConfig),
-    "seminas_re": (SemiNASRE, SemiNASREConfig),
-}
+__all__ = ["METHODS", "SearchResult", "build_strategy", "run_search"]
 
 Hook = Callable[[int, Strategy, Budget], None]
 
@@ -60,10 +51,14 @@ class SearchResult:
 
 
 def build_strategy(space: SearchSpace, method: str, config: Any, seed: int) -> Strategy:
-    if method not in STRATEGIES:
-        raise ValueError(f"unknown search method {method!r}; choose one of {sorted(STRATEGIES)}")
-    cls, default = STRATEGIES[method]
-    return cls(space, default() if config is None else config, seed)
+    """The registered method's strategy (:data:`speechnas.nas.methods.METHODS`) on ``space`` (which it sees only
+    through a :class:`~speechnas.nas.view.SpaceView`), with ``config`` or the method's defaults."""
+    m = get_method(method)
+    if config is None:
+        config = m.config()
+    elif not isinstance(config, m.config_class):
+        raise TypeError(f"method {method!r} takes a {m.config_class.__name__}, got a {type(config).__name__}")
+    return m.strategy(space, config, seed)
 
 
 def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: Any = None, budget: int = 100,
@@ -72,7 +67,8 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
                save_every_s: float = 0.0) -> SearchResult:
     """Run ``method`` until ``budget`` unique queries are used (or the strategy runs out of new architectures).
 
-    ``config`` is the method's config dataclass (``None``: its defaults; ``nao`` is SemiNAS with M = 0).
+    ``config`` is the method's config dataclass (``None``: its defaults). The strategy sees the run only through
+    ``Budget.view()`` (search metric, seen keys, budget left, query) and the space through a ``SpaceView``.
     ``hook(iteration, strategy, budget)`` runs after every completed iteration, before the state is saved
     (e.g. to train a supernet on the newly queried architectures, ``budget.queries_of(iteration)``); it is
     not re-run on resume for the iterations saved in ``state.pt``.
@@ -99,10 +95,11 @@ def run_search(space: SearchSpace, evaluator: Evaluator, method: str, config: An
     def wall() -> float:
         return elapsed + time.perf_counter() - start
 
+    view = wrapped.view()
     while not done:
         wrapped.iteration = strategy.iteration
         try:
-            more = strategy.step(wrapped)
+            more = strategy.step(view)
         except BudgetExhausted:
             more = False
         done = not more or wrapped.exhausted

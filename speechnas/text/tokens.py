@@ -10,18 +10,11 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from speechnas.text.cleaners import CLEANED_SYMBOLS, describe_chars, get_cleaner
+from speechnas.text.cleaners import CLEANED_SYMBOLS, describe_chars, find_unmappable, get_cleaner
 from speechnas.utils.io import atomic_write_text
 
 PAD, EOS = "<pad>", "<eos>"
 PAD_ID, EOS_ID = 0, 1
-
-# ARPAbet as g2p_en writes it: vowels carry a stress digit 0/1/2.
-_VOWELS = ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
-_CONSONANTS = ["B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH", "T", "TH",
-               "V", "W", "Y", "Z", "ZH"]
-PHONEMES = [v + s for v in _VOWELS for s in "012"] + _CONSONANTS
-
 
 class UnknownSymbolError(ValueError):
     """Text holds symbols the token list does not have."""
@@ -53,8 +46,10 @@ class TokenList:
 
     @classmethod
     def phonemes(cls) -> "TokenList":
-        """ARPAbet phonemes with stress, plus space (word boundary) and the kept punctuation."""
-        return cls([PAD, EOS, " ", *"!',.?", *PHONEMES])
+        """eSpeak NG's en-us IPA phonemes and stress marks, plus space (word boundary) and the kept punctuation."""
+        from speechnas.text.g2p import PHONEMES, STRESS
+
+        return cls([PAD, EOS, " ", *"!',.?", *STRESS, *PHONEMES])
 
     def unknown(self, symbols: Sequence[str]) -> collections.Counter:
         return collections.Counter(s for s in symbols if s not in self.index)
@@ -89,8 +84,46 @@ class TokenList:
             raise ValueError(f"{path}: {e}") from e
 
 
+SPACE = "<space>"  # how the word boundary " " is written in a token file
+
+
+def write_token_file(path: str | os.PathLike, symbols: dict[str, Sequence[str]]) -> bool:
+    """``<utt> <symbol> <symbol> ...`` per utterance (sorted, ``" "`` written as ``<space>``); written atomically
+    and only when the content changes. Returns whether it was written."""
+    lines = []
+    for utt in sorted(symbols):
+        syms = [SPACE if s == " " else s for s in symbols[utt]]
+        bad = [s for s in syms if not s or any(c.isspace() for c in s)]
+        if bad:
+            raise ValueError(f"{path} ({utt}): symbols {bad!r} cannot be written to a token file")
+        lines.append(" ".join([utt, *syms]) + "\n")
+    text = "".join(lines)
+    path = Path(path)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    atomic_write_text(path, text)
+    return True
+
+
+def read_token_file(path: str | os.PathLike) -> dict[str, list[str]]:
+    """The symbols of every utterance in a token file (see :func:`write_token_file`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run stage 2 (tokens) first")
+    out: dict[str, list[str]] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        parts = line.split(" ")
+        if not parts[0] or len(parts) < 2:
+            raise ValueError(f"{path} line {n}: expected '<utt> <symbol> ...', got {line!r}")
+        if parts[0] in out:
+            raise ValueError(f"{path} line {n}: duplicate utterance {parts[0]!r}")
+        out[parts[0]] = [" " if s == SPACE else s for s in parts[1:]]
+    return out
+
+
 class TextFrontend:
-    """Raw text -> token ids: a cleaner, then characters or (optionally) g2p_en phonemes, then the token list."""
+    """Raw text -> token ids: a cleaner, then characters or eSpeak NG phonemes (:mod:`speechnas.text.g2p`), then
+    the token list."""
 
     def __init__(self, token_type: str = "char", cleaner: str = "english", tokens: TokenList | None = None):
         if token_type not in ("char", "phn"):
@@ -103,9 +136,17 @@ class TextFrontend:
 
             self.g2p = Phonemizer()
 
-    def symbols(self, text: str) -> list[str] | str:
+    def symbols(self, text: str, where: str = "") -> list[str] | str:
+        """Characters, or phonemes of text the cleaners could map entirely (others are named, as for characters:
+        eSpeak would otherwise read, say, Greek letters by another language's rules)."""
         cleaned = self.clean(text)
-        return cleaned if self.token_type == "char" else self.g2p(cleaned)
+        if self.token_type == "char":
+            return cleaned
+        bad = find_unmappable(cleaned)
+        if bad:
+            raise UnknownSymbolError(f"{where + ': ' if where else ''}characters the cleaners cannot map: "
+                                     f"{describe_chars(bad)}")
+        return self.g2p(cleaned, where)
 
     def __call__(self, text: str, where: str = "") -> list[int]:
-        return self.tokens.encode(self.symbols(text), where=where)
+        return self.tokens.encode(self.symbols(text, where), where=where)

@@ -1,6 +1,7 @@
-"""The searchable TTS model (SemiNAS section 5): 11 candidate ops, supernet, training, decoding, alignment metrics.
+"""The searchable TTS model (SemiNAS section 5) and its recipe, in five parts:
 
-Modules: ``arch`` (architectures and their search space), ``layers``/``ops`` (building blocks and the 11 ops),
-``model`` (backbone and standalone model), ``supernet``, ``loss``, ``train``, ``decode`` (+ ``monotonic``),
-``metrics``, ``evaluate``, ``plot``. Import what you need from the module itself.
+``model/`` (architectures and search space, building blocks, the 11 ops, backbone, supernet), ``training/`` (loss,
+trainer), ``decoding/`` (the autoregressive loop, the monotonic constraint, text -> speech), ``evaluation/``
+(alignment metrics and the search reward, MCD, scoring on batches, the stage-7 report, plots) and ``recipe/``
+(configs and glue of stages 3-8). Import what you need from the module itself.
 """

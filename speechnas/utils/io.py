@@ -12,10 +12,14 @@ import yaml
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8",
+                durable: bool = True) -> Iterator[IO]:
     """Open a temp file beside ``path``; on clean exit fsync it and rename it over ``path``.
 
     On an exception (or a kill) the temp file is removed (or left as ``*.tmp``) and ``path`` is untouched.
+    ``durable=False`` skips the two fsyncs (still atomic against a killed process, not against a power cut): for
+    the thousands of per-utterance files of stages 0 and 2, whose writer calls ``os.sync()`` once before it writes
+    the index that marks them complete (an fsync per file cost more than computing it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,9 +29,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as f:
             yield f
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if durable:
+            _fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -48,8 +54,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         f.write(text)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_open(path, "wb") as f:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = True) -> None:
+    with atomic_open(path, "wb", durable=durable) as f:
         f.write(data)
 
 
@@ -61,9 +67,10 @@ def atomic_write_yaml(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(path, yaml.safe_dump(obj, sort_keys=False, default_flow_style=False))
 
 
-def atomic_write_with(path: str | os.PathLike, writer: Callable[[IO], None], binary: bool = True) -> None:
+def atomic_write_with(path: str | os.PathLike, writer: Callable[[IO], None], binary: bool = True,
+                      durable: bool = True) -> None:
     """Call ``writer(f)`` on a temp file, then rename it to ``path`` (for torch.save, np.save, savefig...)."""
-    with atomic_open(path, "wb" if binary else "w") as f:
+    with atomic_open(path, "wb" if binary else "w", durable=durable) as f:
         writer(f)
 
 

@@ -63,3 +63,15 @@ def test_features_match_librosa_on_real_clip():
     ref = np.log(np.maximum(ref, cfg.log_floor)).T
     assert ours.shape == ref.shape == (len(y) // 256 + 1, 80) and ours.dtype == np.float32
     assert np.abs(ours - ref).max() < 1e-3
+
+
+def test_pcm16_read_as_int16_equals_libsndfile_float_conversion(tmp_path):
+    path = shared_path("data/ljspeech_mini/LJSpeech-1.1/wavs/LJ001-0002.wav")
+    wav, sr = load_wav(path)
+    ref, _ = sf.read(path, dtype="float32")
+    assert sr == 22050 and wav.dtype == torch.float32 and np.array_equal(wav.numpy(), ref)
+    x = (0.4 * np.sin(np.arange(5000) / 7.0)).astype(np.float32)
+    sf.write(tmp_path / "st.wav", np.stack([x, -0.5 * x], 1), 22050, subtype="PCM_16")
+    ref, _ = sf.read(tmp_path / "st.wav", dtype="float32")
+    np.testing.assert_allclose(load_wav(tmp_path / "st.wav")[0].numpy(), ref.mean(1), atol=1e-7)
+    assert check_wav(path).subtype == "PCM_16" and abs(check_wav(path).duration - 1.900) < 1e-3

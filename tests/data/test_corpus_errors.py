@@ -39,8 +39,12 @@ def test_empty_transcript(tmp_path):
 
 def test_duplicate_ids(tmp_path):
     root = _corpus(tmp_path, GOOD + ["LJ001-0001|Again.|Again."], wavs=["LJ001-0001", "LJ001-0002"])
-    with pytest.raises(CorpusError, match=r"line 3: duplicate utterance id 'LJ001-0001' \(first on line 1\)"):
-        read_metadata(root / "metadata.csv", skip_bad=True)  # never skippable
+    with pytest.raises(CorpusError, match=r"line 3: duplicate utterance id 'LJ001-0001', first on line 1 "
+                                          r"\(line 1: 'LJ001-0001\|Hello there.\|Hello there.'; line 3: "):
+        read_metadata(root / "metadata.csv")
+    rows, skipped = read_metadata(root / "metadata.csv", skip_bad=True)  # the first line is kept
+    assert [(r.line, r.utt_id) for r in rows] == [(1, "LJ001-0001"), (2, "LJ001-0002")]
+    assert [s.key for s in skipped] == ["line 3"]
 
 
 def test_missing_unreadable_and_truncated_wav(tmp_path):
@@ -74,5 +78,5 @@ def test_skip_bad_writes_list_and_keeps_good(tmp_path):
     skipped = (tmp_path / "data" / "x_skipped.txt").read_text().splitlines()
     assert [s.split("\t")[0] for s in skipped] == ["line 11", "LJ003-0001", "LJ003-0002"]
     assert "audio file not found" in skipped[2] and "cannot map" in skipped[1]
-    assert sum(res["sizes"].values()) == 10
+    assert sum(res["sizes"][s] for s in ("train", "dev", "eval")) == 10 and res["sizes"]["hard"] == 109
     shutil.rmtree(tmp_path / "data")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from speechnas.text.tokens import EOS_ID, PAD_ID, TextFrontend, TokenList, UnknownSymbolError
+from speechnas.text.tokens import (EOS_ID, PAD_ID, TextFrontend, TokenList, UnknownSymbolError, read_token_file,
+                                   write_token_file)
 
 
 def test_character_list_layout():
@@ -45,12 +46,14 @@ def test_frontend_cleans_then_encodes():
     assert f("Dr. Who, 12!") == f.tokens.encode("doctor who, twelve!")
 
 
-def test_phonemes_need_g2p_en():
-    try:
-        import g2p_en  # noqa: F401
-    except ImportError:
-        with pytest.raises(RuntimeError, match="pip install g2p_en"):
-            TextFrontend(token_type="phn")
-    else:
-        ids = TextFrontend(token_type="phn")("hello world")
-        assert ids[-1] == EOS_ID and len(ids) > 4
+def test_token_file_round_trip(tmp_path):
+    syms = {"b": ["h", "ˈ", "oʊ", " ", "n̩", "."], "a": list("hi, there")}
+    assert write_token_file(tmp_path / "token", syms)
+    assert not write_token_file(tmp_path / "token", syms)  # same content: not rewritten
+    assert read_token_file(tmp_path / "token") == syms
+    assert (tmp_path / "token").read_text().splitlines()[0] == "a h i , <space> t h e r e"
+    with pytest.raises(ValueError, match="cannot be written"):
+        write_token_file(tmp_path / "bad", {"a": ["x y"]})
+    (tmp_path / "dup").write_text("a x\na y\n")
+    with pytest.raises(ValueError, match="dup line 2: duplicate"):
+        read_token_file(tmp_path / "dup")

@@ -8,10 +8,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from tts_testdata import VOCAB_SIZE, random_batch  # noqa: E402
 
-from speechnas.tts.arch import TTSSearchSpace  # noqa: E402
-from speechnas.tts.model import TTSModelConfig  # noqa: E402
-from speechnas.tts.supernet import ArchSampler, SuperNet  # noqa: E402
-from speechnas.tts.train import Trainer, TrainConfig  # noqa: E402
+from speechnas.tts.model.arch import TTSSearchSpace  # noqa: E402
+from speechnas.tts.model.backbone import TTSModelConfig  # noqa: E402
+from speechnas.tts.model.supernet import ArchSampler, SuperNet  # noqa: E402
+from speechnas.tts.training.trainer import Trainer, TrainConfig  # noqa: E402
 from speechnas.utils.distributed import cleanup, init_distributed  # noqa: E402
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from speechnas.nas.space import SearchSpace
-from speechnas.tts.arch import NUM_OPS, OP_NAMES, TTSArch, TTSSearchSpace, from_str, op_kind, to_str
+from speechnas.tts.model.arch import NUM_OPS, OP_NAMES, TTSArch, TTSSearchSpace, from_str, op_kind, to_str
 
 BRIEF = "enc: conv13 conv9 tf8 tf8 lstm conv21 | dec: tf4 conv5 conv13 lstm conv21 conv5"
 

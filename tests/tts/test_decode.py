@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from speechnas.tts.decode import DecodeConfig, generate, max_lengths
-from speechnas.tts.monotonic import find_diagonal_heads
-from speechnas.tts.model import TTSModel, TTSModelConfig
-from speechnas.tts.supernet import SuperNet
-from speechnas.tts.arch import from_str
+from speechnas.tts.decoding.decode import DecodeConfig, generate, max_lengths
+from speechnas.tts.decoding.monotonic import find_diagonal_heads
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
+from speechnas.tts.model.supernet import SuperNet
+from speechnas.tts.model.arch import from_str
 
 from tts_testdata import VOCAB_SIZE, random_batch
 

@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from speechnas.tts.loss import (
+from speechnas.tts.training.loss import (
     LossConfig, guided_attention_loss, guided_attention_weights, masked_mel_losses, stop_loss, to_floats, tts_loss,
 )
-from speechnas.tts.train import learning_rate
+from speechnas.tts.training.trainer import learning_rate
 
 
 def test_mel_losses_ignore_padding():

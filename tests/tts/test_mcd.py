@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from speechnas.tts.mcd import dtw_path, mel_cepstral_distortion, mel_cepstrum
+from speechnas.tts.evaluation.mcd import dtw_path, mel_cepstral_distortion, mel_cepstrum
 
 
 def test_cepstrum_of_a_cosine_log_spectrum():

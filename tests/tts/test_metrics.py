@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from speechnas.tts.metrics import (
+from speechnas.tts.evaluation.metrics import (
     alignment_path, attention_metrics, detect_skips_repeats, diagonal_focus_rate, focus_rate, head_focus,
     phoneme_coverage_rate, robustness_counts, select_attention,
 )
@@ -171,3 +171,66 @@ def test_head_focus_sums_the_peak_over_real_frames_and_tokens():
     torch.testing.assert_close(got, torch.tensor([[10.0, 10 / (s + 1)], [6.0, 6 * 5.0]]))
     no_eos = head_focus(att, tl, fl, eos=True)
     torch.testing.assert_close(no_eos[1, 1], torch.tensor(6 / (s + 1)))
+
+
+def test_reward_traps_before_and_after():
+    """The paper's DFR gives 1.0 to a path that stops after one frame, to attention parked on EOS and to endless
+    output; the search reward gives each a low score and keeps a perfect (or 10% slower) reading near 1."""
+    from speechnas.tts.evaluation.metrics import alignment_reward
+    from speechnas.tts.evaluation.traps import trap_maps
+
+    after, before = {}, {}
+    for name, (att, text, out_len, ref) in trap_maps().items():
+        after[name] = float(alignment_reward(att, text, out_len, ref))
+        masked = select_attention([att[:, None]], text, out_len)  # the paper's: EOS zeroed, tgt = decoded frames
+        before[name] = float(diagonal_focus_rate(masked, text, out_len))
+    assert after["perfect monotonic path"] == pytest.approx(1.0) == before["perfect monotonic path"]
+    assert after["reads 10% slower than expected"] > 0.95
+    for trap in ("stops after one frame (text only)", "EOS sink (99% on EOS)"):
+        assert before[trap] == pytest.approx(1.0) and after[trap] < 0.05, (trap, before[trap], after[trap])
+    assert before["stops after two frames (text only)"] == pytest.approx(0.5)
+    assert after["stops after two frames (text only)"] < 0.05
+    for trap in ("never stops (10x the length)", "never stops, repeating the text"):
+        assert after[trap] < 0.15 and after[trap] <= before[trap], (trap, before[trap], after[trap])
+    assert after["right length, stuck on token 0"] < 0.25
+
+
+def test_reward_equals_the_paper_dfr_when_nothing_is_gamed():
+    """Audio set, no EOS attention, decoded length = reference: the two formulas agree, cell for cell."""
+    from speechnas.tts.evaluation.metrics import alignment_reward
+
+    g = torch.Generator().manual_seed(0)
+    att = torch.softmax(torch.randn(2, 30, 9, generator=g) * 3, dim=-1)
+    att[:, :, -1] = 0.0  # no attention on EOS (column 8 of the first, padding beyond 6 in the second)
+    text, t = torch.tensor([9, 7]), torch.tensor([30, 22])
+    att[1, :, 6:] = 0.0
+    att[1, 22:] = 0.0
+    att = att / att.sum(-1, keepdim=True).clamp(min=1e-9)
+    att[1, 22:] = 0.0
+    torch.testing.assert_close(alignment_reward(att, text, t), diagonal_focus_rate(att, text, t).float())
+
+
+def test_text_blind_reward_is_one_on_uniform_speech_and_lower_on_uneven():
+    from speechnas.tts.evaluation.metrics import text_blind_attention, text_blind_reward
+
+    text, frames = torch.tensor([21, 11]), torch.tensor([100, 50])
+    assert torch.allclose(text_blind_reward(text, frames, 5.0), torch.ones(2))  # 5 frames per token exactly
+    att = text_blind_attention(text, frames, 5.0)
+    assert att.shape == (2, 100, 21) and float(att[1, 50:].sum()) == 0.0 and int(att[0, 99].argmax()) == 19
+    slow = text_blind_reward(torch.tensor([41]), torch.tensor([400]), 5.0)  # 10 frames per token: half as fast
+    assert float(slow) < 0.6
+
+
+def test_errors_counted_per_word():
+    from speechnas.tts.evaluation.metrics import detect_word_errors, word_of_tokens
+
+    symbols = ["ð", "ə", " ", "k", "ˈ", "æ", "t", ",", " ", "s", "ˈ", "æ", "t", "."]
+    assert word_of_tokens(symbols) == [0, 0, None, 1, 1, 1, 1, None, None, 2, 2, 2, 2, None]
+    clean = [0, 0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 9, 10, 11, 12, 12, 13, 14]  # jumps over spaces and a stress mark
+    err = detect_word_errors(clean, symbols)
+    assert not err.has_error  # a token skipped inside a word or on a space is not an error
+    skipped = [0, 1, 1, 2, 9, 10, 11, 12, 13]  # "cat" never visited
+    assert detect_word_errors(skipped, symbols).skips == [(1, 2)]
+    repeated = [0, 1, 3, 4, 5, 6, 9, 10, 0, 1, 0, 11, 12]  # back to "the" for 3 frames
+    err = detect_word_errors(repeated, symbols)
+    assert len(err.repeats) == 1 and not err.has_skip

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from speechnas.tts.arch import TTSSearchSpace, from_str
-from speechnas.tts.loss import LossConfig, tts_loss
-from speechnas.tts.model import TTSModel, TTSModelConfig
-from speechnas.tts.supernet import ArchSampler, SuperNet
+from speechnas.tts.model.arch import TTSSearchSpace, from_str
+from speechnas.tts.training.loss import LossConfig, tts_loss
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
+from speechnas.tts.model.supernet import ArchSampler, SuperNet
 
 from tts_testdata import VOCAB_SIZE, random_batch
 

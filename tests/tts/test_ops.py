@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from speechnas.tts.arch import OP_NAMES, op_kind
-from speechnas.tts.layers import SelfAttention
-from speechnas.tts.ops import make_decoder_op, make_encoder_op
+from speechnas.tts.model.arch import OP_NAMES, op_kind
+from speechnas.tts.model.layers import SelfAttention
+from speechnas.tts.model.ops import make_decoder_op, make_encoder_op
 
 H, B, T, S = 16, 3, 14, 9
 TOKENS = list(range(1, 12))
@@ -124,3 +124,19 @@ def test_causal_self_attention_full_pass_and_cached_chunks_match_the_written_out
     torch.testing.assert_close(full, ref, atol=1e-5, rtol=0)
     torch.testing.assert_close(chunks, ref, atol=1e-5, rtol=0)
     assert not torch.allclose(no_mask[:, :-1], ref[:, :-1], atol=1e-3)
+
+
+def test_cross_attention_returns_weights_before_dropout():
+    """Guided attention and the DFR must see the softmax, not dropout's zeroed and rescaled copy of it."""
+    from speechnas.tts.model.layers import CrossAttention
+
+    torch.manual_seed(0)
+    att = CrossAttention(16, 2, dropout=0.5)
+    x, memory = torch.randn(2, 5, 16), torch.randn(2, 7, 16)
+    att.train()
+    y_train, w_train = att(x, memory, None)
+    att.eval()
+    y_eval, w_eval = att(x, memory, None)
+    torch.testing.assert_close(w_train, w_eval)
+    torch.testing.assert_close(w_train.sum(-1), torch.ones(2, 2, 5))
+    assert (w_train > 0).all() and not torch.allclose(y_train, y_eval)  # dropout still acts on the mixing

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from speechnas.tts.decode import DecodeConfig, generate
-from speechnas.tts.loss import LossConfig
-from speechnas.tts.metrics import attention_metrics, diagonal_focus_rate
-from speechnas.tts.model import TTSModel, TTSModelConfig
-from speechnas.tts.train import Trainer, TrainConfig
+from speechnas.tts.decoding.decode import DecodeConfig, generate
+from speechnas.tts.training.loss import LossConfig
+from speechnas.tts.evaluation.metrics import attention_metrics, diagonal_focus_rate
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
+from speechnas.tts.training.trainer import Trainer, TrainConfig
 
 from conftest import shared_path
 from tts_testdata import VOCAB_SIZE, load_clips, make_batch

@@ -14,13 +14,13 @@ from speechnas.audio.griffinlim import GriffinLimConfig
 from speechnas.audio.io import write_wav
 from speechnas.bin.synthesize import main as synthesize_main
 from speechnas.text.tokens import TokenList
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModel, TTSModelConfig
-from speechnas.tts.pack import ModelDirError, load_model, pack_model, write_model_dir
-from speechnas.tts.recipe_config import EvalConfig
-from speechnas.tts.report import evaluate_synthesis, results_table
-from speechnas.tts.synthesize import Synthesizer, UnspeakableTextError
-from speechnas.tts.train import Trainer, TrainConfig
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
+from speechnas.tts.recipe.pack import ModelDirError, load_model, pack_model, write_model_dir
+from speechnas.tts.recipe.config import EvalConfig
+from speechnas.tts.evaluation.report import evaluate_synthesis, results_table
+from speechnas.tts.decoding.synthesize import Synthesizer, UnspeakableTextError
+from speechnas.tts.training.trainer import Trainer, TrainConfig
 
 from tts_testdata import random_batch
 
@@ -37,7 +37,8 @@ def train_dir(tmp_path_factory):
     cfg = TTSModelConfig(vocab_size=len(TOKENS), hidden_size=16, prenet_size=8, encoder_layers=2, decoder_layers=2)
     out = root / "train" / "found"
     write_model_dir(out, TTSModel(cfg, ARCH).arch, cfg, root / "tokens.txt", root / "stats.npz", MelConfig(), "char",
-                    DecodeConfig(seed=0, max_len_ratio=2.0, max_len_offset=10), GriffinLimConfig(n_iter=4))
+                    DecodeConfig(seed=0, max_len_ratio=2.0, max_len_offset=10), GriffinLimConfig(n_iter=4),
+                    frames_per_token=1.5)
     model = TTSModel(cfg, ARCH)
     trainer = Trainer(model, TrainConfig(warmup_steps=1, max_steps=2, image_every=0, log_every=100, device="cpu"), out)
     trainer.train([random_batch([6, 4], [9, 7], vocab=len(TOKENS), seed=1)])
@@ -55,6 +56,7 @@ def test_pack_round_trip_and_damage(train_dir, tmp_path):
     for k, v in trained.model.state_dict().items():
         assert torch.equal(v, packed.model.state_dict()[k])
     assert np.allclose(packed.normalizer.denormalize(np.zeros(80)), -4.0)
+    assert packed.frames_per_token == 1.5 and packed.decode.max_len_ratio == 2.0  # the data's lengths travel along
     with open(packed_dir / "model.pt", "ab") as f:
         f.write(b"x")
     with pytest.raises(ModelDirError, match="damaged"):

@@ -1,6 +1,6 @@
-"""Stage 4 pieces: the supernet's training pool is exactly what a search queries first; the supernet evaluator
-trains on new architectures before scoring them, scores in [0, 1], reuses cached scores, pins the checkpoint
-the saved state refers to; a search killed inside an iteration resumes to the same result."""
+"""Stage 4 pieces: the supernet's training pool is exactly what a search queries first; the one-shot task trains
+the paths it is given, scores as the mean over decoding seeds, reuses cached scores, pins the checkpoint the saved
+state refers to; a search re-scores the whole pool each iteration and, killed, resumes to the same result."""
 from __future__ import annotations
 
 import json
@@ -13,13 +13,14 @@ from speechnas.nas.evaluator import FunctionalEvaluator, Result
 from speechnas.nas.run import run_search
 from speechnas.nas.seminas import SemiNASConfig
 from speechnas.nas.random_search import RandomSearchConfig
-from speechnas.tts.arch import TTSSearchSpace
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.recipe_config import EvaluatorConfig, SearchStageConfig
-from speechnas.tts.search import SupernetEvaluator, architecture_pool, run_tts_search
-from speechnas.tts.supernet import ArchSampler, SuperNet
-from speechnas.tts.train import Trainer, TrainConfig
+from speechnas.tts.model.arch import TTSSearchSpace
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.recipe.config import EvaluatorConfig, SearchStageConfig
+from speechnas.nas.oneshot import run_oneshot_search
+from speechnas.tts.recipe.search import TTSSupernetTask, architecture_pool, oneshot_config, run_tts_search
+from speechnas.tts.model.supernet import ArchSampler, SuperNet
+from speechnas.tts.training.trainer import Trainer, TrainConfig
 
 from tts_testdata import VOCAB_SIZE, random_batch
 
@@ -27,7 +28,9 @@ SPACE = TTSSearchSpace(2, 2)
 
 
 def _search_cfg(**kw) -> SearchStageConfig:
-    small = dict(initial=4, new_per_iteration=2, top_k=4, iterations=1, pretrain_epochs=20, train_epochs=5)
+    # fill_random: a controller this small often decodes only cells it has seen; random ones fill in (counted)
+    small = dict(initial=4, new_per_iteration=2, top_k=4, iterations=1, pretrain_epochs=20, train_epochs=5,
+                 fill_random=True)
     return SearchStageConfig(budget=6, seed=3, seminas=SemiNASConfig(unlabelled=8, **small),
                              nao=SemiNASConfig(unlabelled=0, **small), random=RandomSearchConfig(batch_size=4), **kw)
 
@@ -58,77 +61,84 @@ def _trainer(tmp_path, name="sn"):
     return trainer, sampler, data
 
 
-def test_evaluator_trains_on_new_architectures_scores_and_caches(tmp_path):
+def test_task_trains_scores_over_seeds_caches_and_pins(tmp_path):
     trainer, sampler, data = _trainer(tmp_path)
     start = trainer.ckpt_dir / "ckpt_00000003.pt"
     dev = [random_batch([7, 4], [10, 6], seed=9), {k: v for k, v in random_batch([5], [1], seed=8).items()
                                                       if k in ("utt_ids", "text", "text_lengths")}]
-    cfg = EvaluatorConfig(decode=DecodeConfig(seed=0, max_len_offset=8), steps_per_new_arch=1)
-    ev = SupernetEvaluator(trainer, sampler, dev, data, cfg, tmp_path / "search", start)
+    cfg = EvaluatorConfig(decode=DecodeConfig(max_len_offset=8), seeds=[0, 1, 2], steps_per_new_arch=1)
+    task = TTSSupernetTask(trainer, sampler, dev, data, cfg, tmp_path / "search", start, frames_per_token=1.5)
     pool = list(sampler.pool)
-    res = ev.evaluate(pool)  # the architectures stage 3 trained on: scored as they are
-    assert trainer.step == 3 and ev.scored == 1 and 0.0 <= res[0].metrics["dfr"] <= 1.0 and res[0].cost > 0
+    res = task.score(pool)  # the architectures stage 3 trained on: scored as they are, 3 decoding seeds
+    assert trainer.step == 3 and task.scored == 3 and 0.0 <= res[0]["dfr"] <= 1.0
+    assert res[0]["dfr_std"] >= 0 and {"dfr", "dfr_paper", "fr", "pcr"} <= set(res[0])
+    recs = [json.loads(x) for x in (tmp_path / "search" / "score_cache.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in recs] == [0, 1, 2]
+    assert res[0]["dfr"] == pytest.approx(np.mean([r["metrics"]["dfr"] for r in recs]))
     new = [SPACE.sample(np.random.default_rng(i)) for i in range(1, 4)]
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-    res = ev.evaluate(new)  # the supernet trains on the new ones (one step each) before scoring them
-    assert trainer.step == 6 and sampler.pool == new and ev.pool == pool + new
+    task.train_paths(new, 3)
+    assert trainer.step == 6 and sampler.pool == new
     assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
-    assert ev.scored == 4 and all(0.0 <= r.metrics["dfr"] <= 1.0 for r in res)
-    recs = [json.loads(x) for x in (tmp_path / "search" / "scores.jsonl").read_text().splitlines()]
-    assert [r["supernet_step"] for r in recs] == [3, 6, 6, 6]
-    # a new evaluator over the same directory (a restarted run) re-scores nothing at the same supernet step
-    again = SupernetEvaluator(trainer, sampler, dev, data, cfg, tmp_path / "search", start)
-    res2 = again.evaluate(new[::-1])
-    assert again.scored == 0 and again.reused == 3 and trainer.step == 6
-    assert [r.metrics for r in res2] == [r.metrics for r in res[::-1]]
-    state = ev.state_dict()
-    assert state["step"] == 6 and state["pool"] == [SPACE.encode(a) for a in pool + new]
+    scores6 = task.score(new)
+    # a new task over the same directory (a restarted run) re-scores nothing at the same supernet step
+    again = TTSSupernetTask(trainer, sampler, dev, data, cfg, tmp_path / "search", start, frames_per_token=1.5)
+    assert again.score(new[::-1]) == scores6[::-1] and again.scored == 0 and again.reused == 9
+    state = task.state_dict()
+    assert state["step"] == 6
     weights6 = {k: v.clone() for k, v in trainer.model.state_dict().items()}
-    more = [SPACE.sample(np.random.default_rng(i)) for i in range(4, 6)]
-    ev.evaluate(more)
-    assert trainer.step == 8 and len(ev.pool) == 6 and sampler.pool == more
+    task.train_paths(pool + new, 2)
+    assert trainer.step == 8 and sampler.pool == pool + new
     pinned = sorted(p.name for p in (tmp_path / "sn" / "pinned").iterdir())
     assert pinned == ["ckpt_00000006.pt", "ckpt_00000008.pt"]  # the saved state's checkpoint is kept
-    ev.load_state_dict(state)  # back to the state saved at step 6
-    assert trainer.step == 6 and ev.pool == pool + new
+    task.load_state_dict(state)  # back to the state saved at step 6
+    assert trainer.step == 6
     assert all(torch.equal(weights6[k], v) for k, v in trainer.model.state_dict().items())
     with pytest.raises(FileNotFoundError, match="gone"):
-        ev.load_state_dict({"step": 9, "checkpoint": str(tmp_path / "nowhere.pt"), "pool": []})
+        task.load_state_dict({"step": 9, "checkpoint": str(tmp_path / "nowhere.pt")})
+    blind = task.text_blind()
+    assert blind["mean"] is None and "text-only" in blind["note"]  # the second dev batch has no audio
+    assert 0.0 < TTSSupernetTask(trainer, sampler, dev[:1], data, cfg, tmp_path / "s2", start,
+                                 frames_per_token=1.5).text_blind()["mean"] <= 1.0
 
 
 def test_killed_search_resumes_to_the_same_result(tmp_path):
-    cfg = _search_cfg(evaluator=EvaluatorConfig(decode=DecodeConfig(seed=0), steps_per_new_arch=1))
+    cfg = _search_cfg(evaluator=EvaluatorConfig(decode=DecodeConfig(), seeds=[0, 1], steps_per_new_arch=1,
+                                                pool_steps_per_arch=1))
     cfg.seminas.iterations, cfg.budget = 2, 8
     dev = [random_batch([7, 4], [10, 6], seed=9)]
 
     def search(out, name, stop_after=None):
         trainer, sampler, data = _trainer(tmp_path, name)
+        sampler.pool = architecture_pool(SPACE, cfg, "seminas")  # what "stage 3" trained on
         start = trainer.ckpt_dir / "ckpt_00000003.pt"
         if stop_after is None:
-            return run_tts_search(cfg, "seminas", trainer, sampler, dev, data, out, start)
-        ev = SupernetEvaluator(trainer, sampler, dev, data, cfg.evaluator, out, start)
+            return run_tts_search(cfg, "seminas", trainer, sampler, dev, data, out, start, 1.5)
+        task = TTSSupernetTask(trainer, sampler, dev, data, cfg.evaluator, out, start, 1.5)
 
-        def hook(it, strategy, budget):  # dies after iteration 1 (0-based) is scored, before its state is saved
+        def hook(it, res):  # dies after iteration 1 (0-based) is scored and saved
             if it == stop_after:
                 raise KeyboardInterrupt
 
         with pytest.raises(KeyboardInterrupt):
-            run_search(SPACE, ev, "seminas", cfg.seminas, cfg.budget, cfg.seed, out, hook=hook)
+            run_oneshot_search(SPACE, task, "seminas", cfg.seminas, cfg.budget, cfg.seed, out,
+                               cfg=oneshot_config(cfg.evaluator), hook=hook)
 
     full = search(tmp_path / "full", "a")
     search(tmp_path / "cut", "b", stop_after=1)
-    scored_before = len((tmp_path / "cut" / "scores.jsonl").read_text().splitlines())
-    assert scored_before == 6  # 4 initial + 2 of the interrupted iteration
     resumed = search(tmp_path / "cut", "b")
-    assert resumed["reused_scores"] == 2 and resumed["scored_now"] == 2
     a = [json.loads(x) for x in (tmp_path / "full" / "queries.jsonl").read_text().splitlines()]
     b = [json.loads(x) for x in (tmp_path / "cut" / "queries.jsonl").read_text().splitlines()]
     assert [(q["key"], q["metrics"]) for q in a] == [(q["key"], q["metrics"]) for q in b] and len(a) == 8
-    assert full["best_arch"] == resumed["best_arch"]
-    lines = (tmp_path / "cut" / "best_archs.txt").read_text().splitlines()
-    rows = [line.split(maxsplit=5) for line in lines[2:]]  # rank, dfr, fr, pcr, query, architecture
-    assert [int(r[0]) for r in rows] == list(range(1, 9))  # all 8 architectures, ranked
+    assert full["best_arch"] == resumed["best_arch"] and full["best_dfr"] == resumed["best_dfr"]
+    scores = [json.loads(x) for x in (tmp_path / "full" / "scores.jsonl").read_text().splitlines()]
+    assert [sum(s["iteration"] == it for s in scores) for it in range(3)] == [4, 6, 8]  # the whole pool each time
+    assert len({s["supernet_step"] for s in scores}) == 3
+    lines = (tmp_path / "cut" / "ranking.txt").read_text().splitlines()
+    rows = [line.split(maxsplit=4) for line in lines[2:]]  # rank, latest dfr, first dfr, query, architecture
+    assert [int(r[0]) for r in rows] == list(range(1, 9))
     dfrs = [float(r[1]) for r in rows]
     assert dfrs == sorted(dfrs, reverse=True) and dfrs[0] == pytest.approx(resumed["best_dfr"], abs=1e-4)
-    assert rows[0][5] == resumed["best_arch"]
-    assert sorted(r[5] for r in rows) == sorted(q["arch"] for q in b)
+    assert rows[0][4] == resumed["best_arch"]
+    result = json.loads((tmp_path / "cut" / "result.json").read_text())
+    assert result["finished"] and result["best"]["arch"] == resumed["best_arch"]

@@ -13,12 +13,13 @@ import pytest
 from speechnas.audio.functional import MelConfig
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.text.tokens import TokenList
-from speechnas.tts.decode import DecodeConfig
-from speechnas.tts.model import TTSModelConfig
-from speechnas.tts.recipe_config import EvaluatorConfig, RecipeConfig, SearchStageConfig
-from speechnas.tts.recipe_train import (final_architectures, model_names, search_stage, train_model_stage,
-                                        train_supernet_stage, trained_model_dir)
-from speechnas.tts.train import TrainConfig
+from speechnas.tts.decoding.decode import DecodeConfig
+from speechnas.tts.model.backbone import TTSModelConfig
+from speechnas.tts.recipe.config import EvaluatorConfig, RecipeConfig, SearchStageConfig
+from speechnas.tts.recipe.search_stage import search_stage
+from speechnas.tts.recipe.supernet_stage import train_supernet_stage
+from speechnas.tts.recipe.train_stage import final_architectures, model_names, train_model_stage, trained_model_dir
+from speechnas.tts.training.trainer import TrainConfig
 
 from tts_testdata import random_batch
 
@@ -27,7 +28,7 @@ ARCH = "enc: conv5 tf2 | dec: tf2 lstm"
 
 
 class FakeData:
-    """What the stages read from stages 1-2 (:class:`speechnas.tts.recipe_data.RecipeData`), from random batches."""
+    """What the stages read from stages 1-2 (:class:`speechnas.tts.recipe.data.RecipeData`), from random batches."""
 
     def __init__(self, root: Path, interrupt: bool = False):
         self.tokens, self.token_type = TOKENS, "char"
@@ -37,8 +38,13 @@ class FakeData:
         self.root, self.interrupt = root, interrupt
         self.batches = [random_batch([6, 5], [12, 9], vocab=len(TOKENS), seed=i) for i in range(2)]
 
+    frames_per_token = 1.5
+
     def mel_config(self) -> MelConfig:
         return MelConfig()
+
+    def decode_config(self, decode):
+        return decode
 
     def data_dir(self, name: str) -> Path:
         (self.root / name).mkdir(exist_ok=True)  # no wav.scp: stage 5 skips the teacher-forced dev check
@@ -73,7 +79,7 @@ def test_stages_3_4_refuse_changed_settings_before_writing(tmp_path):
     with pytest.raises(ValueError, match=r"model\.hidden_size \(16, now 24\).*remove .*supernet"):
         train_supernet_stage(bigger, data, exp)
     assert (exp / "supernet" / "config.yaml").read_bytes() == recorded  # the trainer never started
-    assert search_stage(cfg, data, exp, "random")["queries"] == 2
+    assert search_stage(cfg, data, exp, "random")["architectures"] == 2
     search_cfg = exp / "search" / "random" / "supernet" / "config.yaml"
     recorded, scores = search_cfg.read_bytes(), (exp / "search" / "random" / "scores.jsonl").read_text()
     fewer = replace(cfg, search=replace(cfg.search, evaluator=replace(cfg.search.evaluator, dev_utterances=2)))
@@ -115,3 +121,18 @@ def test_final_architectures_follow_model_names(tmp_path):
     assert [str(a) for a in archs.values()] == [ARCH, "enc: tf4 tf4 | dec: tf4 tf4", "enc: tf2 tf2 | dec: lstm lstm"]
     assert list(final_architectures(cfg, tmp_path, "nao", baselines=True)) == ["found", "transformer"]
     assert str(final_architectures(cfg, tmp_path, "nao", baselines=False)["found"]) == "enc: tf2 tf2 | dec: lstm lstm"
+
+
+@pytest.mark.parametrize("conf", ["low_resource.yaml", "robustness.yaml", "full.yaml", "mini.yaml", "cpu.yaml"])
+def test_shipped_recipe_configs_load_and_keep_the_paper_rules(conf):
+    """Every shipped stage 3-8 config is valid; the paper settings limit guided attention to the first 10%."""
+    from speechnas.tts.recipe.config import load_recipe_config
+
+    cfg = load_recipe_config(str(Path(__file__).resolve().parents[2] / "egs" / "ljspeech" / "conf" / conf))
+    assert len(cfg.search.evaluator.seeds) >= 3 and cfg.search.evaluator.decode.max_len_ratio is None
+    initial = cfg.search.initial_count(cfg.search.method)
+    assert initial + cfg.search.seminas.iterations * cfg.search.seminas.new_per_iteration >= cfg.search.budget
+    if conf in ("low_resource.yaml", "robustness.yaml", "full.yaml"):
+        for train in (cfg.supernet, cfg.final_train):
+            assert 0 < train.loss.guided_attn_until <= 0.1 * train.max_steps
+        assert cfg.search.seminas.pretrain_epochs == 10000 and cfg.search.seminas.unlabelled == 4000

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from speechnas.tts.arch import TTSSearchSpace
-from speechnas.tts.model import TTSModel, TTSModelConfig
-from speechnas.tts.supernet import ArchSampler, SuperNet
-from speechnas.tts.train import NonFiniteLossError, Trainer, TrainConfig
+from speechnas.tts.model.arch import TTSSearchSpace
+from speechnas.tts.model.backbone import TTSModel, TTSModelConfig
+from speechnas.tts.model.supernet import ArchSampler, SuperNet
+from speechnas.tts.training.trainer import NonFiniteLossError, Trainer, TrainConfig
 from speechnas.utils.checkpoint import list_checkpoints
 from speechnas.utils.config import ConfigError, load_config
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from speechnas.nas.evolution import SemiNASREConfig
 from speechnas.nas.grid import Job, SearchConfig
 from speechnas.nas.run import SearchResult
-from speechnas.nas.seminas import SemiNASConfig
+from speechnas.nas.seminas import SemiNASConfig, SemiNASScreenConfig
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,15 @@ class ExperimentConfig(SearchConfig):
     """The core's :class:`~speechnas.nas.grid.SearchConfig` (budget in unique hashes, one section per method)
     plus the runs to make, the benchmark file and the report."""
 
-    methods: list[str] = field(default_factory=lambda: ["seminas", "nao", "re", "random"])
+    methods: list[str] = field(default_factory=lambda: ["seminas", "seminas_screen", "nao", "re", "random"])
     seeds: int = 10  # runs per method: seeds first_seed .. first_seed + seeds - 1
     first_seed: int = 0
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
-    seminas: SemiNASConfig = field(default_factory=lambda: SemiNASConfig(unlabelled=10_000))  # never the whole 423k
+    # never the whole 423,624 cells (unlabelled: -1 is refused above 100,000): the paper's M, and a large screen
+    seminas: SemiNASConfig = field(default_factory=lambda: SemiNASConfig(unlabelled=10_000))
+    seminas_screen: SemiNASScreenConfig = field(default_factory=lambda: SemiNASScreenConfig(unlabelled=100_000))
+    seminas_re: SemiNASREConfig = field(default_factory=lambda: SemiNASREConfig(unlabelled=10_000))
 
     def seed_list(self) -> list[int]:
         return list(range(self.first_seed, self.first_seed + self.seeds))

@@ -1,0 +1,1 @@
+"""Decoding: the autoregressive loop and its cache (outside the model), the monotonic constraint, text -> speech."""
