@@ -43,9 +43,11 @@ def main() -> None:
     path_madds = float(np.mean([sup.count(space.sample(rng).ops).madds for _ in range(5000)]))
     s = cfg.search
     iterations = s.seminas.iterations
-    steps = cfg.supernet.train.max_steps + iterations * s.steps_per_iteration
+    steps = cfg.supernet.train.max_steps + iterations * s.seminas.new_per_iteration * s.oneshot.steps_per_new_arch
     supernet_flop = steps * cfg.supernet.train.batch_size * 3 * 2 * path_madds
-    score_flop = s.budget * (s.score.holdout_images + s.score.recalibration_images) * 2 * path_madds
+    # the whole pool is re-scored every iteration: N, N + new, ..., N + L x new scores
+    n_scores = sum(s.seminas.initial + i * s.seminas.new_per_iteration for i in range(iterations + 1))
+    score_flop = n_scores * (s.score.holdout_images + s.score.recalibration_images) * 2 * path_madds
     final_madds = CostTable(width_preset("final")).count(parse_arch(SEMINASNET).ops).madds
     final_images = cfg.final.train.epochs * (IMAGENET_TRAIN)
     final_flop = final_images * 3 * 2 * final_madds

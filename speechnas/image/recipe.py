@@ -2,7 +2,7 @@
 
 Layout: ``<data_dir>/split.json`` and ``data.json`` (stage 0; the built-in set's images in ``<data_dir>/images``);
 under the experiment directory ``exp``: ``supernet/`` (stage 1: a trainer directory, ``pool.txt``, ``supernet.json``,
-``done.json``), ``search/<method>/`` (stage 2: the runner's files, ``scores.jsonl``, ``summary.json``,
+``done.json``), ``search/<method>/`` (stage 2: the one-shot loop's files, ``score_cache.jsonl``, ``summary.json``,
 ``best_archs.txt``, ``search.json``, and the supernet that goes on training, ``supernet/``), ``train/final/``
 (stage 3: a trainer directory that is also a model directory, ``done.json`` once finished), ``eval/`` (stage 4:
 ``results.json``, ``results.txt``), ``export/`` (stage 5: ``model.pt``, ``model.yaml``). Every stage resumes where
@@ -25,7 +25,7 @@ from speechnas.image.flops import CostTable
 from speechnas.image.mini import make_mini_set
 from speechnas.image.model import ImageNet
 from speechnas.image.oneshot import ImageSupernetTask, PathSampler
-from speechnas.image.oneshot_driver import run_oneshot_search
+from speechnas.image.search import run_image_search
 from speechnas.image.recipe_config import ImageRecipeConfig
 from speechnas.image.space import ImageArch, ImageNetSpace, parse_arch
 from speechnas.image.supernet import SuperNet
@@ -169,11 +169,11 @@ def search_stage(cfg: ImageRecipeConfig, data_dir: str | Path, exp: str | Path, 
     check_record(out / "search.json", {"score": to_dict(cfg.search.score), "start": start.name,
                                        "limit_madds": cfg.search.limit_madds,
                                        "limit_widths": to_dict(cfg.search.limit_widths),
-                                       "steps_per_iteration": cfg.search.steps_per_iteration}, "the search")
+                                       "oneshot": to_dict(cfg.search.oneshot)}, "the search")
     task = build_task(cfg, data_dir, out / "supernet", pool)
     task.start_from(start)  # a resumed search then restores its own state over it
-    return run_oneshot_search(space, task, method, cfg.search.method_config(method), cfg.search.budget,
-                              cfg.search.seed, out, pool, cfg.search.steps_per_iteration)
+    return run_image_search(space, task, method, cfg.search.method_config(method), cfg.search.budget,
+                            cfg.search.seed, out, cfg.search.oneshot)
 
 
 # ---- stage 3 -------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from speechnas.image.mini import MiniSetConfig
 from speechnas.image.model import NetConfig
 from speechnas.image.train import ImageTrainConfig
 from speechnas.nas.controller import ControllerConfig
+from speechnas.nas.oneshot import OneShotConfig
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.nas.seminas import SemiNASConfig
 from speechnas.utils.config import load_config
@@ -62,7 +63,10 @@ class SearchConfig:
     seed: int = 1
     limit_madds: float = 600e6  # architectures must have fewer multiply-adds than this ...
     limit_widths: Widths = field(default_factory=lambda: WIDTH_PRESETS["final"])  # ... at these widths, 224 x 224
-    steps_per_iteration: int = 20000  # supernet steps on an iteration's new architectures before they are scored
+    # the one-shot loop (speechnas.nas.oneshot): the paper's ImageNet search trains 20,000 steps per iteration on that
+    # iteration's 100 new architectures only (200 each), then re-scores the whole pool; pool_steps_per_arch > 0 also
+    # trains the whole pool each iteration, as the official TTS loop does
+    oneshot: OneShotConfig = field(default_factory=lambda: OneShotConfig(steps_per_new_arch=200, pool_steps_per_arch=0))
     score: ScoreConfig = field(default_factory=ScoreConfig)
     seminas: SemiNASConfig = field(default_factory=_paper_seminas)
     nao: SemiNASConfig = field(default_factory=lambda: _paper_seminas(unlabelled=0))  # NAO: SemiNAS with M = 0
@@ -111,6 +115,9 @@ class ImageRecipeConfig:
         if self.supernet.train.schedule == "cosine":
             raise ValueError("config key 'supernet.train.schedule': cosine needs the run's length in advance, which a "
                              "search that keeps training the supernet does not have; use step or constant")
+        if self.search.oneshot.initial_steps != 0:
+            raise ValueError("config key 'search.oneshot.initial_steps' must be 0: stage 1 trains the supernet on the "
+                             "initial architectures (supernet.train.max_steps)")
         if self.supernet.model.dropout != 0.0:
             raise ValueError("config key 'supernet.model.dropout': the supernet is trained without dropout (0.0)")
 

@@ -127,6 +127,10 @@ def from_dict(cls: type[T], data: dict, prefix: str = "", source: str = "") -> T
         return cls(**kwargs)
     except TypeError as e:  # a required field without default is missing
         raise ConfigError(f"config{(' ' + repr(prefix)) if prefix else ''}{where}: {e}") from e
+    except ConfigError:
+        raise
+    except ValueError as e:  # a dataclass's own check (__post_init__): say where the section is
+        raise ConfigError(f"config key '{prefix or cls.__name__}'{where}: {e}") from e
 
 
 def to_dict(cfg: Any) -> Any:

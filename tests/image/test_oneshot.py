@@ -13,7 +13,8 @@ import torch
 import yaml
 
 from speechnas.image.data import make_split
-from speechnas.image.oneshot_driver import run_oneshot_search
+from speechnas.image.search import run_image_search
+from speechnas.nas.oneshot import OneShotConfig
 from speechnas.image.recipe import build_task, search_space
 from speechnas.image.recipe_config import load_recipe_config
 from speechnas.image.space import parse_arch
@@ -124,8 +125,9 @@ def test_driver_search_keeps_every_query_under_the_limit(setup):
     pool = Strategy(space, None, cfg.search.seed).sample_new(Budget(space, FunctionalEvaluator(list), 10), 4)
     task = _task(setup, "search")
     sem = SemiNASConfig(initial=4, new_per_iteration=3, top_k=4, iterations=2, unlabelled=30, pretrain_epochs=20,
-                        train_epochs=5, controller=ControllerConfig(hidden_size=8, mlp_hidden=8))
-    summary = run_oneshot_search(space, task, "seminas", sem, 10, cfg.search.seed, tmp / "out", pool, 3)
+                        train_epochs=5, fill_random=True, controller=ControllerConfig(hidden_size=8, mlp_hidden=8))
+    summary = run_image_search(space, task, "seminas", sem, 10, cfg.search.seed, tmp / "out",
+                               OneShotConfig(steps_per_new_arch=1, pool_steps_per_arch=0))
     queries = [json.loads(x) for x in (tmp / "out" / "queries.jsonl").read_text().splitlines()]
     assert len(queries) == 10 and summary["queries"] == 10 and summary["all_under_limit"]
     assert all(q["metrics"]["madds"] < 600e6 for q in queries)

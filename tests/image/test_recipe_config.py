@@ -27,7 +27,8 @@ def test_paper_defaults():
     assert (t.epochs, t.batch_size, t.lr, t.schedule, t.weight_decay, t.label_smoothing, t.nesterov) == \
         (300, 256, 0.05, "cosine", 4e-5, 0.1, True)
     assert cfg.final.model.dropout == 0.3 and cfg.final.model.widths.head == 1728
-    assert cfg.supernet.train.schedule == "step" and cfg.supernet.train.max_steps == cfg.search.steps_per_iteration
+    assert cfg.supernet.train.schedule == "step" and cfg.supernet.train.max_steps == cfg.search.oneshot.steps_per_new_arch * sem.initial
+    assert cfg.search.oneshot.pool_steps_per_arch == 0 and cfg.search.oneshot.rescore
 
 
 def test_bad_settings_name_the_key(tmp_path):
@@ -35,7 +36,7 @@ def test_bad_settings_name_the_key(tmp_path):
         load_recipe_config(None, ["--supernet.train.schedule", "cosine"])
     with pytest.raises(ValueError, match="search.score.holdout_images"):
         load_recipe_config(None, ["--split.holdout", "100"])
-    with pytest.raises(ConfigError, match="search.limit_widths.stages"):
+    with pytest.raises(ConfigError, match=r"search.limit_widths'.*stages needs 6"):
         load_recipe_config(None, ["--search.limit_widths.stages", "[1, 2]"])
     r = subprocess.run([sys.executable, "-m", "speechnas.bin.imagenet_search", "--data-dir", "d", "--exp-dir", "e",
                         "--conf", str(CONF / "mini.yaml"), "--print-config"], capture_output=True, text=True)

@@ -31,10 +31,10 @@ TINY = {
     "mini": {"num_classes": 4, "train_per_class": 40, "val_per_class": 10, "image_size": 40},
     "supernet": {"model": {"widths": WIDTHS},
                  "train": {"batch_size": 16, "lr": 0.1, "max_steps": 12, "log_every": 4, "save_every": 4}},
-    "search": {"budget": 10, "steps_per_iteration": 4,
+    "search": {"budget": 10, "oneshot": {"steps_per_new_arch": 2},
                "score": {"holdout_images": 16, "recalibration_images": 32, "batch_size": 16},
                "seminas": {"initial": 4, "new_per_iteration": 3, "top_k": 4, "iterations": 2, "unlabelled": 30,
-                           "pretrain_epochs": 30, "train_epochs": 5, "controller": {"hidden_size": 8, "mlp_hidden": 8}}},
+                           "pretrain_epochs": 30, "train_epochs": 5, "fill_random": True, "controller": {"hidden_size": 8, "mlp_hidden": 8}}},
     "final": {"model": {"widths": WIDTHS, "dropout": 0.1},
               "train": {"batch_size": 16, "lr": 0.1, "epochs": 2, "log_every": 5, "save_every": 5}},
     "eval_batch_size": 20,
@@ -62,7 +62,7 @@ def mini(tmp_path_factory):
     opts = ["--mini", "true", "--conf", "conf/tiny.yaml"]
     r = _run(recipe, *opts, "--stop-stage", "1")
     assert r.returncode == 0, r.stderr[-3000:]
-    scores = recipe / "exp" / "mini" / "search" / "seminas" / "scores.jsonl"
+    scores = recipe / "exp" / "mini" / "search" / "seminas" / "score_cache.jsonl"
     proc = subprocess.Popen(["bash", str(recipe / "run.sh"), *opts, "--stage", "2", "--stop-stage", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), start_new_session=True)
     deadline = time.time() + 180
@@ -104,13 +104,19 @@ def test_search_resumed_under_the_limit(mini):
     for q in queries:  # the limit holds for every queried architecture, and its count is recorded
         assert q["metrics"]["madds"] == space.cost(parse_arch(q["arch"])).madds < 600e6
         assert 0 <= q["metrics"]["top1"] <= 1 and q["metrics"]["score_s"] > 0
-    by_key = {q["key"]: q for q in queries}
+    first = {q["key"]: q["metrics"] for q in queries}
     assert len(killed) >= 5
+    cache = [json.loads(x) for x in (out / "score_cache.jsonl").read_text().splitlines()]
     for rec in killed:  # every score made before the kill is kept as it was
-        assert by_key[rec["key"]]["metrics"] == rec["metrics"]
+        assert rec in cache
+    for rec in killed[:4]:  # the initial architectures' first scores
+        assert first[rec["key"]] == rec["metrics"]
     assert "architecture score(s) reused" in log
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["all_under_limit"] and summary["queries"] == 10 and summary["supernet_step"] == 12 + 2 * 4
+    # the pool re-scored every iteration: 4, then 7, then 10 scores
+    assert summary["scores"] == 4 + 7 + 10 and summary["scores_reused"] == len(killed)
+    assert summary["scores_computed"] == 21 - len(killed)
+    assert summary["all_under_limit"] and summary["queries"] == 10 and summary["supernet_step"] == 12 + 2 * 3 * 2
     result = json.loads((out / "result.json").read_text())
     assert result["finished"] and result["best"]["metrics"]["top1"] == max(q["metrics"]["top1"] for q in queries)
     assert result["best"]["arch"] in (out / "best_archs.txt").read_text()
