@@ -61,8 +61,7 @@ def write_summary(out: Path, space: ImageNetSpace, res: OneShotResult, method: s
                "max_madds": float(madds.max()), "limit_madds": space.limit,
                "all_under_limit": bool(space.limit is None or (madds < space.limit).all()),
                "seconds_per_score": float(seconds.mean()), "scores": len(res.scores),
-               "scoring_seconds": float(seconds.sum()), "scores_computed": cached.scored,
-               "scores_reused": cached.reused, "supernet_step": int(cached.step)}
+               "scoring_seconds": float(seconds.sum()), "supernet_step": int(cached.step)}
     lines = [f"# {method}: {len(res.keys)} architectures by their latest supernet top-1 on the held-out subset; "
              "best first", "# rank  top1    first   madds(M)  query  architecture"]
     for rank, i in enumerate(order[:top], start=1):
