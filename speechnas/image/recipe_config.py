@@ -8,7 +8,7 @@ batch 256, lr 0.05 per-step cosine, weight decay 4e-5, label smoothing 0.1, drop
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from speechnas.image.data import DataConfig
@@ -16,19 +16,19 @@ from speechnas.image.layout import WIDTH_PRESETS, Widths
 from speechnas.image.mini import MiniSetConfig
 from speechnas.image.model import NetConfig
 from speechnas.image.train import ImageTrainConfig
-from speechnas.nas.controller import ControllerConfig
-from speechnas.nas.oneshot import OneShotConfig
+from speechnas.nas import presets
+from speechnas.nas.oneshot import ONESHOT_METHODS, OneShotConfig, OneShotMethods
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.nas.seminas import SemiNASConfig
 from speechnas.utils.config import load_config
 
-SEARCH_METHODS = ("seminas", "nao", "random")
+SEARCH_METHODS = ONESHOT_METHODS
 
 
-def _paper_seminas(unlabelled: int = 4000, initial: int = 100) -> SemiNASConfig:
-    return SemiNASConfig(initial=initial, new_per_iteration=100, top_k=100, iterations=3, unlabelled=unlabelled,
-                         upsample=1, pretrain_epochs=10000, train_epochs=1000,
-                         controller=ControllerConfig(hidden_size=16, mlp_hidden=64))
+def _paper_seminas(unlabelled: int = 4000) -> SemiNASConfig:
+    """The official ImageNet controller schedule (:func:`speechnas.nas.presets.imagenet`): N = 100, M = 4000,
+    K = 100, 100 new per iteration, L = 3."""
+    return replace(presets.imagenet(), unlabelled=unlabelled)
 
 
 @dataclass
@@ -55,7 +55,7 @@ class SupernetConfig:
 
 
 @dataclass
-class SearchConfig:
+class SearchConfig(OneShotMethods):
     """Stage 2: method, budget, seed, the multiply-add limit, supernet steps per iteration, one section per method."""
 
     method: Literal["seminas", "nao", "random"] = "seminas"
@@ -71,16 +71,6 @@ class SearchConfig:
     seminas: SemiNASConfig = field(default_factory=_paper_seminas)
     nao: SemiNASConfig = field(default_factory=lambda: _paper_seminas(unlabelled=0))  # NAO: SemiNAS with M = 0
     random: RandomSearchConfig = field(default_factory=lambda: RandomSearchConfig(batch_size=100))
-
-    def method_config(self, method: str):
-        if method not in SEARCH_METHODS:
-            raise ValueError(f"unknown search method '{method}'; choose one of {list(SEARCH_METHODS)}")
-        return getattr(self, method)
-
-    def initial_count(self, method: str) -> int:
-        """How many architectures ``method`` queries first (stage 1 trains the supernet on exactly those)."""
-        cfg = self.method_config(method)
-        return min(cfg.batch_size if method == "random" else cfg.initial, self.budget)
 
 
 @dataclass

@@ -115,6 +115,25 @@ class CachedScores:
         self.task.load_state_dict(state)
 
 
+ONESHOT_METHODS = ("seminas", "nao", "random")
+
+
+class OneShotMethods:
+    """Lookups a one-shot recipe's search config shares (TTS and ImageNet): one section per method of
+    ``ONESHOT_METHODS`` (``seminas``, ``nao`` = SemiNAS with M = 0, ``random``) and a ``budget``; each task's
+    dataclass sets the defaults."""
+
+    def method_config(self, method: str):
+        if method not in ONESHOT_METHODS:
+            raise ValueError(f"unknown search method '{method}'; choose one of {list(ONESHOT_METHODS)}")
+        return getattr(self, method)
+
+    def initial_count(self, method: str) -> int:
+        """How many architectures ``method`` queries first (the supernet stage trains on exactly those)."""
+        cfg = self.method_config(method)
+        return min(cfg.batch_size if method == "random" else cfg.initial, self.budget)
+
+
 @dataclass
 class OneShotConfig:
     initial_steps: int = 0  # steps per initial architecture trained here (0: the caller trained them, as stage 3)

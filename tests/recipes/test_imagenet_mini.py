@@ -34,7 +34,7 @@ TINY = {
     "search": {"budget": 10, "oneshot": {"steps_per_new_arch": 2},
                "score": {"holdout_images": 16, "recalibration_images": 32, "batch_size": 16},
                "seminas": {"initial": 4, "new_per_iteration": 3, "top_k": 4, "iterations": 2, "unlabelled": 30,
-                           "pretrain_epochs": 30, "train_epochs": 5, "fill_random": True, "controller": {"hidden_size": 8, "mlp_hidden": 8}}},
+                           "pretrain_epochs": 30, "train_epochs": 5, "semi_epochs": 2, "fill_random": True, "controller": {"hidden_size": 8, "mlp_hidden": 8}}},
     "final": {"model": {"widths": WIDTHS, "dropout": 0.1},
               "train": {"batch_size": 16, "lr": 0.1, "epochs": 2, "log_every": 5, "save_every": 5}},
     "eval_batch_size": 20,

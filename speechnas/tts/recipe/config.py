@@ -12,6 +12,7 @@ from typing import Literal
 
 from speechnas.audio.griffinlim import GriffinLimConfig
 from speechnas.nas import presets
+from speechnas.nas.oneshot import ONESHOT_METHODS, OneShotMethods
 from speechnas.nas.random_search import RandomSearchConfig
 from speechnas.nas.seminas import SemiNASConfig
 from speechnas.tts.decoding.decode import DecodeConfig
@@ -20,7 +21,7 @@ from speechnas.tts.model.backbone import TTSModelConfig
 from speechnas.tts.training.trainer import TrainConfig
 from speechnas.utils.config import load_config
 
-SEARCH_METHODS = ("seminas", "nao", "random")
+SEARCH_METHODS = ONESHOT_METHODS
 
 
 def _paper_seminas(unlabelled: int = 4000) -> SemiNASConfig:
@@ -44,7 +45,7 @@ class EvaluatorConfig:
 
 
 @dataclass
-class SearchStageConfig:
+class SearchStageConfig(OneShotMethods):
     """Stage 4: the search method, its budget and seed, and one section per method (as the NAS grid)."""
 
     method: Literal["seminas", "nao", "random"] = "seminas"  # run.sh --search-method sets this (--search.method)
@@ -54,16 +55,6 @@ class SearchStageConfig:
     seminas: SemiNASConfig = field(default_factory=_paper_seminas)
     nao: SemiNASConfig = field(default_factory=lambda: _paper_seminas(unlabelled=0))  # NAO: SemiNAS with M = 0
     random: RandomSearchConfig = field(default_factory=lambda: RandomSearchConfig(batch_size=100))
-
-    def method_config(self, method: str):
-        if method not in SEARCH_METHODS:
-            raise ValueError(f"unknown search method '{method}'; choose one of {list(SEARCH_METHODS)}")
-        return getattr(self, method)
-
-    def initial_count(self, method: str) -> int:
-        """How many architectures ``method`` queries first (stage 3 trains the supernet on exactly those)."""
-        cfg = self.method_config(method)
-        return min(cfg.batch_size if method == "random" else cfg.initial, self.budget)
 
 
 @dataclass
