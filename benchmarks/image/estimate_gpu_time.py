@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--gpus", type=int, default=4)
     ap.add_argument("--tflops", default="8,15", help="assumed achieved TFLOP/s per GPU")
     ap.add_argument("--cores", type=int, default=32, help="CPU cores decoding images for all GPUs together")
-    ap.add_argument("--core-rate", type=float, default=110.0, help="training-transform images/s per core "
+    ap.add_argument("--core-rate", type=float, default=127.0, help="training-transform images/s per core "
                     "(loading_speed.py)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
