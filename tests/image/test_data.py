@@ -12,6 +12,8 @@ from speechnas.image.data import (DataConfig, EpochBatchSampler, Samples, check_
                                   load_split, make_split, train_transform)
 from speechnas.image.mini import MiniSetConfig, make_mini_set
 
+from image_fixtures import mini_root  # noqa: F401 (a fixture)
+
 
 def test_mini_set_layout_and_determinism(mini_root, tmp_path):
     info = check_image_folder(mini_root)

@@ -15,7 +15,7 @@ from speechnas.image.export import ModelDirError, export_model, image_files
 from speechnas.image.model import ImageNet, NetConfig
 from speechnas.image.space import ImageNetSpace
 
-from conftest import TINY
+from image_fixtures import TINY, mini_root  # noqa: F401 (mini_root: a fixture)
 
 CLASSES = ["n90000000_disc", "n90000001_square", "n90000002_triangle", "n90000003_ring"]
 

@@ -10,7 +10,7 @@ from speechnas.image.model import ImageNet, NetConfig
 from speechnas.image.space import ImageNetSpace, parse_arch
 from speechnas.image.supernet import SuperNet
 
-from conftest import TINY
+from image_fixtures import TINY, mini_root  # noqa: F401 (mini_root: a fixture)
 
 
 @pytest.fixture(scope="module")

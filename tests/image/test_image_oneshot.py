@@ -25,7 +25,7 @@ from speechnas.nas.evaluator import FunctionalEvaluator
 from speechnas.nas.strategy import Strategy
 from speechnas.utils.config import to_dict
 
-from conftest import TINY
+from image_fixtures import TINY, mini_root  # noqa: F401 (mini_root: a fixture)
 
 SETTINGS = {
     "data": {"image_size": 32, "crop_scale_min": 0.5, "workers": 0},

@@ -13,7 +13,7 @@ from speechnas.image.space import ImageNetSpace, parse_arch
 from speechnas.image.supernet import SuperNet
 from speechnas.image.train import ImageTrainConfig, ImageTrainer, learning_rate, param_groups
 
-from conftest import TINY
+from image_fixtures import TINY, mini_root  # noqa: F401 (mini_root: a fixture)
 
 DATA = DataConfig(image_size=32, crop_scale_min=0.5, workers=0)
 ARCH = parse_arch("1 7 7 7 3 7 7 7 2 7 7 7 1 7 7 7 4 7 7 7 1")

@@ -1,4 +1,5 @@
-"""Small widths and a shared mini image set for the image tests."""
+"""Small widths and a shared mini image set for the image tests (imported by name: a second ``conftest`` module
+would shadow the root one, whose ``shared_path`` every other test imports)."""
 from __future__ import annotations
 
 import pytest
