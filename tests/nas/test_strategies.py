@@ -82,7 +82,8 @@ class WithoutEnumerate:
 def test_whole_space_unlabelled_needs_enumerate_and_fails_before_any_query(method):
     ev = Recording()
     cfg = small_config(method)
-    assert cfg.unlabelled == -1
+    assert cfg.unlabelled == (-1 if method == "seminas_screen" else 1000)  # SemiNAS(RE): M = 1,000 by default
+    cfg.unlabelled = -1
     with pytest.raises(ValueError, match=f"{method}.unlabelled = -1 .*enumerate.*set unlabelled to a number"):
         run_search(WithoutEnumerate(ToySpace()), ev, method, cfg, budget=30, seed=0)
     assert ev.calls == []
