@@ -24,11 +24,10 @@ from torch.utils.data import DataLoader
 
 from speechnas.image.data import to_input
 from speechnas.image.space import ImageArch
-from speechnas.utils.checkpoint import find_latest_checkpoint, load_checkpoint, save_checkpoint
-from speechnas.utils.config import to_dict
 from speechnas.utils.device import autocast, grad_scaler, resolve_device
-from speechnas.utils.distributed import barrier, get_info, reduce_metrics
+from speechnas.utils.distributed import get_info, reduce_metrics
 from speechnas.utils.expdir import prepare_exp_dir
+from speechnas.utils.resumable import ResumableTrainer
 from speechnas.utils.logging import TensorBoardLogger
 from speechnas.utils.progress import progress
 from speechnas.utils.seed import seed_everything
@@ -79,7 +78,7 @@ def learning_rate(cfg: ImageTrainConfig, step: int, epoch: int, total_steps: int
     return cfg.lr
 
 
-class ImageTrainer:
+class ImageTrainer(ResumableTrainer):
     """``ImageTrainer(model, cfg, exp_dir).train(loader)``; pass ``arch_sampler(step) -> ImageArch`` for a supernet."""
 
     def __init__(self, model: nn.Module, cfg: ImageTrainConfig, exp_dir: str | Path,
@@ -115,33 +114,6 @@ class ImageTrainer:
     def total_steps(self, steps_per_epoch: int) -> int:
         """Run length: ``max_steps``, else ``epochs`` passes (the cosine schedule's horizon)."""
         return self.cfg.max_steps or max(1, round(self.cfg.epochs * steps_per_epoch))
-
-    # ---- checkpoints -------------------------------------------------------------------------------------
-    def save(self) -> Path | None:
-        path = None
-        if self.dist.is_main:
-            path = save_checkpoint(self.ckpt_dir, step=self.step, model=self.model, optimizer=self.optimizer,
-                                   scaler=self.scaler, epoch=self.epoch, config=to_dict(self.cfg),
-                                   keep_last=self.cfg.keep_checkpoints,
-                                   extra={"batch_in_epoch": self.batch_in_epoch, "nonfinite_total": self.nonfinite_total})
-        barrier()
-        return path
-
-    def resume(self, path: str | Path | None = None) -> bool:
-        """Restore the newest complete checkpoint (or ``path``); False when there is none."""
-        path = Path(path) if path is not None else find_latest_checkpoint(self.ckpt_dir)
-        if path is None:
-            return False
-        state = load_checkpoint(path, model=self.model, optimizer=self.optimizer, scaler=self.scaler, map_location="cpu")
-        self.step, self.epoch = int(state["step"]), int(state["epoch"])
-        extra = state.get("extra") or {}
-        self.batch_in_epoch = int(extra.get("batch_in_epoch", 0))
-        self.nonfinite_total = int(extra.get("nonfinite_total", 0))
-        self.nonfinite_in_a_row = 0
-        if self.dist.rank > 0:  # the saved RNG is rank 0's; give the other ranks their own stream again
-            seed_everything(self.cfg.seed + 7919 * self.step + self.dist.rank)
-        log.info("resumed from %s at step %d (epoch %d, batch %d)", path, self.step, self.epoch, self.batch_in_epoch)
-        return True
 
     # ---- one step ----------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, arch: ImageArch | None) -> torch.Tensor:

@@ -23,11 +23,10 @@ from speechnas.tts.training.loss import LossConfig, to_floats, tts_loss
 from speechnas.tts.evaluation.metrics import attention_metrics, select_attention
 from speechnas.tts.model.backbone import TTSBackbone
 from speechnas.tts.evaluation.plot import attention_figure, mel_figure
-from speechnas.utils.checkpoint import find_latest_checkpoint, load_checkpoint, save_checkpoint
-from speechnas.utils.config import to_dict
 from speechnas.utils.device import autocast, grad_scaler, resolve_device
-from speechnas.utils.distributed import barrier, get_info, reduce_metrics
+from speechnas.utils.distributed import get_info, reduce_metrics
 from speechnas.utils.expdir import prepare_exp_dir
+from speechnas.utils.resumable import ResumableTrainer
 from speechnas.utils.logging import TensorBoardLogger
 from speechnas.utils.progress import progress
 from speechnas.utils.seed import seed_everything
@@ -76,7 +75,7 @@ def _set_epoch(data, epoch: int) -> None:
             return
 
 
-class Trainer:
+class Trainer(ResumableTrainer):
     """``Trainer(model, cfg, exp_dir).train(batches)``; pass ``arch_sampler(step) -> TTSArch`` for a supernet."""
 
     def __init__(self, model: TTSBackbone, cfg: TrainConfig, exp_dir: str | Path,
@@ -103,33 +102,6 @@ class Trainer:
         self.nonfinite_total = self.nonfinite_in_a_row = 0
         self.ckpt_dir = self.exp_dir / "checkpoints"
         self.tb = TensorBoardLogger(self.exp_dir / "tensorboard")
-
-    # ---- checkpoints -------------------------------------------------------------------------------------
-    def save(self) -> None:
-        if self.dist.is_main:
-            save_checkpoint(self.ckpt_dir, step=self.step, model=self.model, optimizer=self.optimizer,
-                            scaler=self.scaler, epoch=self.epoch, config=to_dict(self.cfg),
-                            keep_last=self.cfg.keep_checkpoints,
-                            extra={"batch_in_epoch": self.batch_in_epoch, "nonfinite_total": self.nonfinite_total,
-                                   "nonfinite_in_a_row": self.nonfinite_in_a_row})
-        barrier()
-
-    def resume(self, path: str | Path | None = None) -> bool:
-        """Restore the newest complete checkpoint (or ``path``); False when there is none."""
-        path = Path(path) if path is not None else find_latest_checkpoint(self.ckpt_dir)
-        if path is None:
-            return False
-        # CPU first: the RNG states must stay CPU tensors; weights and optimizer state follow their parameters
-        state = load_checkpoint(path, model=self.model, optimizer=self.optimizer, scaler=self.scaler, map_location="cpu")
-        self.step, self.epoch = int(state["step"]), int(state["epoch"])
-        extra = state.get("extra") or {}
-        self.batch_in_epoch = int(extra.get("batch_in_epoch", 0))
-        self.nonfinite_total = int(extra.get("nonfinite_total", 0))
-        self.nonfinite_in_a_row = int(extra.get("nonfinite_in_a_row", 0))
-        if self.dist.rank > 0:  # the saved RNG is rank 0's; give the other ranks their own stream again
-            seed_everything(self.cfg.seed + 7919 * self.step + self.dist.rank)
-        log.info("resumed from %s at step %d (epoch %d, batch %d)", path, self.step, self.epoch, self.batch_in_epoch)
-        return True
 
     # ---- one step ----------------------------------------------------------------------------------------
     def _step_is_finite(self, loss: torch.Tensor, gnorm: torch.Tensor) -> bool:
